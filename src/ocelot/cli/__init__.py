@@ -1,0 +1,1 @@
+"""The ``ocelot`` command."""

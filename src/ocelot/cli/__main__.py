@@ -1,0 +1,7 @@
+"""``python -m ocelot.cli``."""
+
+import sys
+
+from ocelot.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,108 @@
+"""The ``ocelot`` command: server, import, settings and users (more verbs join with later issues).
+
+Every verb parses its arguments, calls one domain function and prints the result; errors
+are one line on stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocelot.server.settings")
+    import django
+
+    django.setup()
+
+
+def _cmd_server(args: argparse.Namespace) -> int:
+    from ocelot.cli import server
+
+    return server.run(http=args.http, https=args.https, workers=args.workers)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from ocelot.cli import server
+
+    server.initialise(verbose=True)
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    _setup_django()
+    from ocelot.cli import local_import
+
+    return local_import.run(args.paths)
+
+
+def _cmd_settings(args: argparse.Namespace) -> int:
+    _setup_django()
+    from ocelot.cli import settings_command
+
+    return settings_command.run(args)
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    _setup_django()
+    from ocelot.accounts.administrators import AccountError, create_user
+
+    try:
+        password = create_user(args.username, administrator=args.admin, password=None)
+    except AccountError as exc:
+        print(f"ocelot users: {exc}", file=sys.stderr)
+        return 1
+    print(f"user {args.username} created; password (shown once): {password}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ocelot", description="Ocelot inventory and deployment server")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    server = verbs.add_parser("server", help="initialise if needed, migrate, and serve HTTP and HTTPS")
+    server.add_argument("--http", help="HOST:PORT for agents and fragments (default 127.0.0.1:8080)")
+    server.add_argument("--https", help="HOST:PORT for the console, API and info files (default 127.0.0.1:8443)")
+    server.add_argument("--workers", type=int, help="worker processes per listener (default: one per core)")
+    server.set_defaults(func=_cmd_server)
+
+    init = verbs.add_parser("init", help="initialise $OCELOT_HOME (database, CA, first administrator)")
+    init.set_defaults(func=_cmd_init)
+
+    imp = verbs.add_parser("import", help="import .ocs and .xml inventory files or directories")
+    imp.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
+    imp.set_defaults(func=_cmd_import)
+
+    st = verbs.add_parser("settings", help="list, read and change general options")
+    st_verbs = st.add_subparsers(dest="action", required=True)
+    st_list = st_verbs.add_parser("list", help="every option with its value, default and help")
+    st_list.add_argument("--category", help="only one category (inventory, deployment, ipdiscover, ...)")
+    st_list.add_argument("--json", action="store_true", help="JSON output")
+    st_get = st_verbs.add_parser("get", help="one option's value")
+    st_get.add_argument("name")
+    st_set = st_verbs.add_parser("set", help="change one option (validated)")
+    st_set.add_argument("name")
+    st_set.add_argument("value")
+    st_reset = st_verbs.add_parser("reset", help="return one option to its default")
+    st_reset.add_argument("name")
+    st.set_defaults(func=_cmd_settings)
+
+    users = verbs.add_parser("users", help="manage console users")
+    users_verbs = users.add_subparsers(dest="action", required=True)
+    add = users_verbs.add_parser("add", help="create a user with a generated password")
+    add.add_argument("username")
+    add.add_argument("--admin", action="store_true", help="an administrator")
+    users.set_defaults(func=_cmd_users)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""``ocelot server``: initialise the home directory, migrate, and serve.
+
+Two gunicorn arbiters run side by side: HTTP for agents (and later the fragments) and
+HTTPS for the console, the API, the info files and agents configured with https. Each has
+one worker process per core with a few threads each, so agent storms and administrators
+do not share a queue (security.md R1). Ctrl-C or SIGTERM stops both cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocelot.server.settings")
+    import django
+
+    django.setup()
+
+
+def initialise(*, verbose: bool) -> None:
+    """Create or upgrade everything the server needs: database, CA, first administrator."""
+    _django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from ocelot.accounts.administrators import create_user, has_administrator
+    from ocelot.server.pki import ensure_pki
+
+    config = settings.CONFIG
+    config.home.mkdir(parents=True, exist_ok=True)
+    config.package_dir.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
+    if ensure_pki(config.pki_dir, config.public_dir) and verbose:
+        print(f"Created a certificate authority; agents verify this server with {config.public_dir / 'cacert.pem'}")
+    if not has_administrator():
+        password = create_user("admin", administrator=True)
+        print("=" * 72)
+        print("First administrator created. This password is shown only once:")
+        print(f"    user: admin    password: {password}")
+        print("=" * 72)
+    sys.stdout.flush()
+
+
+def _gunicorn(bind: str, workers: int, threads: int, tls: tuple[str, str] | None) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "ocelot.server.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--preload",
+        "--graceful-timeout",
+        "10",
+        "--timeout",
+        "120",
+        "--keep-alive",
+        "30",
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+    ]
+    if tls:
+        command += ["--certfile", tls[0], "--keyfile", tls[1]]
+    return subprocess.Popen(command)
+
+
+def run(*, http: str | None, https: str | None, workers: int | None) -> int:
+    if http:
+        os.environ["OCELOT_HTTP"] = http
+    if https:
+        os.environ["OCELOT_HTTPS"] = https
+    initialise(verbose=True)
+    from django.conf import settings
+
+    config = settings.CONFIG
+    count = workers or config.workers
+    tls = (str(config.pki_dir / "server.pem"), str(config.pki_dir / "server.key"))
+    children = [
+        _gunicorn(config.http_bind, count, config.threads, None),
+        _gunicorn(config.https_bind, count, config.threads, tls),
+    ]
+    print(f"Ocelot serving agents on http://{config.http_bind}/ocsinventory", flush=True)
+    print(f"Ocelot serving the console and info files on https://{config.https_bind}/", flush=True)
+
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    status = 0
+    while not stopping:
+        if any(child.poll() is not None for child in children):
+            status = 1
+            break
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    if status:
+        print("ocelot server: a listener stopped unexpectedly (is the port in use?)", file=sys.stderr)
+    return status

@@ -1,0 +1,1 @@
+"""The agent endpoint ``/ocsinventory``: decode, dispatch to one domain function, encode."""

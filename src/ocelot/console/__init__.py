@@ -1,0 +1,1 @@
+"""The administration console (server-rendered); arrives with issue 3."""

@@ -1,0 +1,1 @@
+"""Packages: build, activation, assignment, notification, results and statistics."""

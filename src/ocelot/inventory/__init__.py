@@ -1,0 +1,1 @@
+"""Computers and their inventory: models, ingest, duplicates, settings resolution."""

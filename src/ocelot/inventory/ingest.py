@@ -1,0 +1,321 @@
+"""Storing an inventory: one transaction per computer (protocol.md §5-§6, security.md R3-R4).
+
+Order of work:
+
+1. Software names go into the shared catalogue first, in short transactions of their own
+   (insert-or-ignore in key order), so that the long per-computer transaction never
+   fights other agents over catalogue rows (OCS loses inventories to exactly these
+   deadlocks: shared/reference-ocs/README.md).
+2. In one transaction: lock or create the computer, merge an OLD_DEVICEID, write the
+   sections the CHECKSUM marks as changed (only the rows that differ when
+   INVENTORY_WRITE_DIFF is on), update the computer's own fields and bookkeeping, apply the
+   account info rules, sync the package history, and merge automatic duplicates.
+3. Deadlocks, lock time-outs and the lost race of two first inventories of one DEVICEID
+   are retried with jitter; past the budget the agent gets a 503 and retries later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import IntegrityError, OperationalError, models, transaction
+from django.utils import timezone
+
+from ocelot.inventory import account_info, duplicates
+from ocelot.inventory.models import (
+    SECTION_MODELS,
+    Computer,
+    OtherSection,
+    PackageHistoryEntry,
+    SectionRow,
+    Software,
+    SoftwareInstallation,
+)
+from ocelot.inventory.setting_values import global_values
+from ocelot.protocol.messages import Inventory, InventoryReply, Row
+from ocelot.protocol.sections import SECTIONS
+
+_ATTEMPTS = 6
+_CATALOGUE_CHUNK = 500
+# USERID of a service account says nothing about the user (protocol.md §6.1).
+_SYSTEM_USERS = frozenset({"system", "localsystem"})
+
+
+class IngestError(Exception):
+    """An inventory that could not be stored; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def software_key(name: str, publisher: str, version: str) -> str:
+    return hashlib.sha256("\x00".join((name, publisher, version)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _text(row: Row, name: str) -> str:
+    value = row.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def ensure_software(rows: Sequence[Row]) -> dict[str, int]:
+    """Catalogue ids for every name/publisher/version in ``rows``, creating missing entries."""
+    wanted: dict[str, tuple[str, str, str]] = {}
+    for row in rows:
+        triple = (_text(row, "name"), _text(row, "publisher"), _text(row, "version"))
+        wanted.setdefault(software_key(*triple), triple)
+    ids: dict[str, int] = {}
+    keys = sorted(wanted)
+    for start in range(0, len(keys), _CATALOGUE_CHUNK):
+        chunk = keys[start : start + _CATALOGUE_CHUNK]
+        ids.update(Software.objects.filter(key__in=chunk).values_list("key", "id"))
+    missing = [key for key in keys if key not in ids]
+    if missing:
+        for attempt in range(_ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    Software.objects.bulk_create(
+                        [
+                            Software(key=key, name=wanted[key][0], publisher=wanted[key][1], version=wanted[key][2])
+                            for key in missing
+                        ],
+                        ignore_conflicts=True,
+                        batch_size=_CATALOGUE_CHUNK,
+                    )
+                break
+            except OperationalError:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+                _backoff(attempt)
+        for start in range(0, len(missing), _CATALOGUE_CHUNK):
+            chunk = missing[start : start + _CATALOGUE_CHUNK]
+            ids.update(Software.objects.filter(key__in=chunk).values_list("key", "id"))
+    return ids
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.05 * 2**attempt))
+
+
+# ---------------------------------------------------------------- section rows
+
+
+def _columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    skip = {"id", "computer"}
+    return [f for f in model._meta.concrete_fields if f.name not in skip]  # type: ignore[misc]
+
+
+def _clean(field: models.Field[Any, Any], value: object) -> object:
+    """A value as the column stores it: text bounded by the column, ints as given."""
+    if isinstance(field, models.JSONField):
+        return value if isinstance(value, dict) else {}
+    if isinstance(field, models.BigIntegerField | models.IntegerField | models.ForeignKey):
+        return value if isinstance(value, int) else None
+    text = value if isinstance(value, str) else ""
+    if field.max_length:
+        text = text[: field.max_length]
+    return text
+
+
+def _key(values: Iterable[object]) -> str:
+    return json.dumps(list(values), sort_keys=True, default=str)
+
+
+def replace_rows(
+    model: type[SectionRow], computer: Computer, rows: Sequence[Row], *, write_diff: bool
+) -> None:
+    """Make the computer's rows of one section equal to ``rows``.
+
+    With ``write_diff`` only the differing rows are deleted and inserted: rows compare as
+    whole tuples (protocol.md §5.3, INVENTORY_WRITE_DIFF), as a multiset.
+    """
+    columns = _columns(model)
+    names = [f.attname for f in columns]
+    lookup = {f.attname: f for f in columns}
+    # Software rows carry their catalogue id under "software_id", like the column.
+    wanted = [tuple(_clean(lookup[name], row.get(name)) for name in names) for row in rows]
+    existing = model.objects.filter(computer=computer)
+    if write_diff:
+        current: dict[str, list[int]] = defaultdict(list)
+        for values in existing.values_list("id", *names):
+            current[_key(values[1:])].append(values[0])
+        counts = Counter(_key(values) for values in wanted)
+        to_delete: list[int] = []
+        for key, ids in current.items():
+            keep = min(len(ids), counts.get(key, 0))
+            to_delete.extend(ids[keep:])
+            counts[key] -= keep
+        to_insert = []
+        for values in wanted:
+            key = _key(values)
+            if counts.get(key, 0) > 0:
+                counts[key] -= 1
+                to_insert.append(values)
+        if to_delete:
+            for start in range(0, len(to_delete), 500):
+                model.objects.filter(id__in=to_delete[start : start + 500]).delete()
+    else:
+        existing.delete()
+        to_insert = wanted
+    if to_insert:
+        model.objects.bulk_create(
+            [model(computer=computer, **dict(zip(names, values, strict=True))) for values in to_insert],
+            batch_size=500,
+        )
+
+
+def _software_rows(rows: Sequence[Row], ids: dict[str, int]) -> list[Row]:
+    out = []
+    for row in rows:
+        key = software_key(_text(row, "name"), _text(row, "publisher"), _text(row, "version"))
+        out.append({**row, "software_id": ids[key]})
+    return out
+
+
+# ---------------------------------------------------------------- the computer itself
+
+_COMPUTER_FIELDS = [
+    f
+    for f in Computer._meta.concrete_fields
+    if f.name
+    not in {
+        "id",
+        "device_id",
+        "checksum",
+        "fidelity",
+        "quality",
+        "first_seen_at",
+        "last_contact_at",
+        "last_inventory_at",
+        "source_ip",
+        "user_agent",
+        "imported",
+    }
+]
+
+
+def _update_computer(computer: Computer, inventory: Inventory, source_ip: str) -> None:
+    fields = inventory.computer_fields
+    if not inventory.sections.get("hardware"):
+        return
+    for field in _COMPUTER_FIELDS:
+        if field.name == "user_id":
+            new = _text(fields, "user_id")
+            if new.lower() in _SYSTEM_USERS and computer.user_id:
+                continue
+        setattr(computer, field.attname, _clean(field, fields.get(field.name)))
+    # IPADDR is the interface address the agent connected from, if it has one (§6.1).
+    addresses = {_text(row, "ip_address") for row in inventory.sections.get("networks", [])}
+    if source_ip and source_ip in addresses:
+        computer.ip_address = source_ip
+
+
+def _store(
+    inventory: Inventory,
+    settings: dict[str, int | str],
+    software_ids: dict[str, int],
+    *,
+    source_ip: str,
+    user_agent: str,
+    imported: bool,
+) -> InventoryReply:
+    now = timezone.now()
+    computer = Computer.objects.select_for_update().filter(device_id=inventory.device_id).first()
+    created = computer is None
+    if computer is None:
+        computer = Computer.objects.create(device_id=inventory.device_id, last_contact_at=now)
+    merged = False
+    if inventory.old_device_id:
+        old = Computer.objects.select_for_update().filter(device_id=inventory.old_device_id).first()
+        if old is not None and old.pk != computer.pk:
+            duplicates.absorb(computer, old)
+            merged = True
+
+    bits = inventory.changed_bits
+    diff = bool(settings["INVENTORY_DIFF"]) and not created and bits is not None
+    write_diff = bool(settings["INVENTORY_WRITE_DIFF"]) and not created
+    for spec in SECTIONS:
+        if spec.name == "hardware":
+            continue
+        rows = inventory.sections.get(spec.name, [])
+        # Sections outside the CHECKSUM bits, and software, are rewritten every time.
+        if diff and spec.bit and spec.name != "software" and not (bits or 0) & spec.bit:
+            continue
+        if spec.name == "software":
+            replace_rows(SoftwareInstallation, computer, _software_rows(rows, software_ids), write_diff=write_diff)
+        else:
+            replace_rows(SECTION_MODELS[spec.name], computer, rows, write_diff=write_diff)
+    other_rows: list[Row] = [
+        {"tag": tag[:64], "data": data} for tag, items in inventory.other_sections.items() for data in items
+    ]
+    replace_rows(OtherSection, computer, other_rows, write_diff=write_diff)
+
+    _update_computer(computer, inventory, source_ip)
+    computer.checksum = (bits if bits is not None else 0) | computer.checksum | 1
+    computer.last_inventory_at = now
+    computer.last_contact_at = now
+    computer.source_ip = source_ip[:64]
+    computer.user_agent = user_agent[:255]
+    computer.imported = imported
+    computer.save()
+
+    if inventory.package_history is not None:
+        _sync_history(computer, inventory.package_history)
+
+    if not merged:
+        merged = duplicates.absorb_duplicates(computer, int(settings["AUTO_DUPLICATE_LVL"]))
+    pairs = account_info.reconcile(
+        computer,
+        inventory.account_info,
+        created=created and not merged,
+        merged=merged,
+        accept_from_agent=bool(settings["ACCEPT_TAG_UPDATE_FROM_CLIENT"]),
+    )
+    return InventoryReply(pairs)
+
+
+def _sync_history(computer: Computer, package_ids: Iterable[int]) -> None:
+    wanted = set(package_ids)
+    current = set(PackageHistoryEntry.objects.filter(computer=computer).values_list("package_id", flat=True))
+    if current - wanted:
+        PackageHistoryEntry.objects.filter(computer=computer, package_id__in=current - wanted).delete()
+    if wanted - current:
+        PackageHistoryEntry.objects.bulk_create(
+            [PackageHistoryEntry(computer=computer, package_id=pid) for pid in sorted(wanted - current)]
+        )
+
+
+def store_inventory(
+    inventory: Inventory, *, source_ip: str = "", user_agent: str = "", imported: bool = False
+) -> InventoryReply:
+    """Store one inventory and return the reply for the agent (ACCOUNT_UPDATE or not)."""
+    settings = global_values()
+    if settings["SESSION_REQUIRED"] and not imported:
+        computer = Computer.objects.filter(device_id=inventory.device_id).only("last_contact_at").first()
+        if computer is None or computer.last_contact_at is None:
+            raise IngestError("an inventory is accepted only after a contact", status=403)
+    for attempt in range(_ATTEMPTS):
+        try:
+            software_ids = ensure_software(inventory.sections.get("software", []))
+            with transaction.atomic():
+                return _store(
+                    inventory,
+                    settings,
+                    software_ids,
+                    source_ip=source_ip,
+                    user_agent=user_agent,
+                    imported=imported,
+                )
+        except (IntegrityError, OperationalError):
+            # The lost race of two first inventories, a deadlock or a lock time-out:
+            # the transaction rolled back whole, so trying again is safe.
+            if attempt == _ATTEMPTS - 1:
+                break
+            _backoff(attempt)
+    raise IngestError("the server is busy, try again later", status=503)

@@ -1,0 +1,133 @@
+"""Reading and writing settings: global values and per-group / per-computer overrides.
+
+Resolution follows protocol.md §4.3-§4.4, fixing OCS's quirks: a computer's own value
+wins; otherwise its groups' values combine (the smallest FREQUENCY, PROLOG_FREQ,
+PERIOD_LENGTH and TIMEOUT, the largest latencies, and "off" if any group says off);
+otherwise the global value; otherwise the catalogue default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ocelot.inventory.models import Computer, Group, GroupMember, Setting, SettingOverride
+from ocelot.inventory.setting_catalogue import CATALOGUE, SettingError, definition
+
+# protocol.md §4.4: latencies take the largest group value, the rest the smallest.
+_GROUP_MAX = frozenset(
+    {"DOWNLOAD_FRAG_LATENCY", "DOWNLOAD_CYCLE_LATENCY", "DOWNLOAD_PERIOD_LATENCY", "IPDISCOVER_LATENCY"}
+)
+
+
+def global_values() -> dict[str, int | str]:
+    """Every setting's global value (stored or default), in one query."""
+    values: dict[str, int | str] = {item.name: item.default for item in CATALOGUE}
+    for name, raw in Setting.objects.values_list("name", "value"):
+        spec = definition(name) if name in values else None
+        if spec is None:
+            continue
+        try:
+            values[name] = spec.parse(raw)
+        except SettingError:
+            pass  # a value stored by an older version with other bounds: keep the default
+    return values
+
+
+def global_value(name: str) -> int | str:
+    spec = definition(name)
+    row = Setting.objects.filter(name=spec.name).first()
+    if row is None:
+        return spec.default
+    try:
+        return spec.parse(row.value)
+    except SettingError:
+        return spec.default
+
+
+def set_global(name: str, raw: str | int) -> int | str:
+    """Validate and store a global value; returns the parsed value."""
+    spec = definition(name)
+    if "global" not in spec.scopes:
+        raise SettingError(f"{spec.name} can only be set per group or per computer")
+    value = spec.parse(raw)
+    Setting.objects.update_or_create(name=spec.name, defaults={"value": str(value)})
+    return value
+
+
+def reset_global(name: str) -> None:
+    Setting.objects.filter(name=definition(name).name).delete()
+
+
+def set_override(name: str, raw: str | int, *, computer: Computer | None = None, group: Group | None = None) -> int | str:
+    """Validate and store a per-computer or per-group value."""
+    spec = definition(name)
+    scope = "computer" if computer is not None else "group"
+    if (computer is None) == (group is None):
+        raise SettingError("an override targets exactly one computer or one group")
+    if scope not in spec.scopes:
+        raise SettingError(f"{spec.name} cannot be set per {scope}")
+    value = spec.parse(raw)
+    SettingOverride.objects.update_or_create(
+        name=spec.name, computer=computer, group=group, defaults={"value": str(value)}
+    )
+    return value
+
+
+def clear_override(name: str, *, computer: Computer | None = None, group: Group | None = None) -> None:
+    SettingOverride.objects.filter(name=definition(name).name, computer=computer, group=group).delete()
+
+
+@dataclass
+class ComputerSettings:
+    """The effective settings of one computer, resolved once per request."""
+
+    values: dict[str, int | str]
+
+    def __getitem__(self, name: str) -> int | str:
+        return self.values[name]
+
+    def int(self, name: str) -> int:
+        value = self.values[name]
+        return value if isinstance(value, int) else 0
+
+
+def _combine(name: str, values: Iterable[int | str]) -> int | str:
+    items = list(values)
+    if name in _GROUP_MAX:
+        return max(items)  # type: ignore[type-var]
+    return min(items)  # type: ignore[type-var]
+
+
+def resolve(computer_id: int | None, base: dict[str, int | str] | None = None) -> ComputerSettings:
+    """Effective settings of a computer (None: an unknown computer gets the globals)."""
+    values = dict(base if base is not None else global_values())
+    if computer_id is None:
+        return ComputerSettings(values)
+    own: dict[str, int | str] = {}
+    from_groups: dict[str, list[int | str]] = {}
+    group_ids = list(
+        GroupMember.objects.filter(computer_id=computer_id)
+        .exclude(kind=GroupMember.EXCLUDED)
+        .values_list("group_id", flat=True)
+    )
+    overrides = SettingOverride.objects.filter(computer_id=computer_id)
+    if group_ids:
+        overrides = SettingOverride.objects.filter(computer_id=computer_id) | SettingOverride.objects.filter(
+            group_id__in=group_ids
+        )
+    for name, raw, own_id in overrides.values_list("name", "value", "computer_id"):
+        try:
+            spec = definition(name)
+            value = spec.parse(raw)
+        except SettingError:
+            continue
+        if own_id is not None:
+            own[spec.name] = value
+        else:
+            from_groups.setdefault(spec.name, []).append(value)
+    for name, group_values in from_groups.items():
+        values[name] = _combine(name, group_values)
+    values.update(own)
+    values.setdefault("DOWNLOAD_SWITCH", 1)
+    return ComputerSettings(values)

@@ -1,0 +1,1 @@
+"""IP discovery: subnets, scanner election, discovered devices; arrives with issue 6."""

@@ -1,0 +1,163 @@
+"""A small, bounded XML reader built on expat (security.md S1, T03-T06).
+
+It rejects any DOCTYPE (so no entity, internal or external, is ever declared), caps depth,
+element count, attribute count and text length while parsing, and builds a minimal tree.
+XML::Simple on both Perl ends merges attributes and child elements into one hash, so
+readers of this tree use :meth:`Node.value` which looks at both (protocol.md §1.4).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from xml.parsers import expat
+
+from ocelot.protocol.errors import ProtocolError, TooLargeError
+from ocelot.protocol.limits import DEFAULT_LIMITS, Limits
+
+# The Unix agent strips these before sending (protocol.md §1.4); other agents may not.
+# They are never part of a multi-byte UTF-8 sequence, so removing them is safe for the
+# ASCII-compatible encodings agents declare.
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+@dataclass
+class Node:
+    """One element: tag, attributes, text (stripped) and children in document order."""
+
+    tag: str
+    attrib: dict[str, str] = field(default_factory=dict)
+    children: list[Node] = field(default_factory=list)
+    text: str = ""
+
+    def find_all(self, tag: str) -> list[Node]:
+        return [child for child in self.children if child.tag == tag]
+
+    def find(self, tag: str) -> Node | None:
+        for child in self.children:
+            if child.tag == tag:
+                return child
+        return None
+
+    def value(self, name: str) -> str | None:
+        """An attribute or a child element's text, XML::Simple style (attribute first)."""
+        if name in self.attrib:
+            return self.attrib[name]
+        child = self.find(name)
+        if child is None:
+            return None
+        return child.text
+
+    def fields(self) -> dict[str, str]:
+        """Attributes and leaf children merged, as XML::Simple's hash would be."""
+        merged = dict(self.attrib)
+        for child in self.children:
+            if not child.children and not child.attrib and child.tag not in merged:
+                merged[child.tag] = child.text
+        return merged
+
+
+class _Builder:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.stack: list[Node] = []
+        self.texts: list[list[str]] = []
+        self.text_sizes: list[int] = []
+        self.root: Node | None = None
+        self.count = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.count += 1
+        if self.count > self.limits.max_elements:
+            raise TooLargeError(
+                "too_many_elements", "the document has too many elements"
+            )
+        if len(self.stack) >= self.limits.max_depth:
+            raise ProtocolError("too_deep", "the document is nested too deeply")
+        if len(attrs) > self.limits.max_attributes:
+            raise ProtocolError(
+                "too_many_attributes", "an element has too many attributes"
+            )
+        for value in attrs.values():
+            if len(value) > self.limits.max_text:
+                raise TooLargeError("value_too_long", "an attribute value is too long")
+        node = Node(tag, dict(attrs))
+        if self.stack:
+            self.stack[-1].children.append(node)
+        elif self.root is None:
+            self.root = node
+        self.stack.append(node)
+        self.texts.append([])
+        self.text_sizes.append(0)
+
+    def end(self, tag: str) -> None:
+        node = self.stack.pop()
+        node.text = "".join(self.texts.pop()).strip()
+        self.text_sizes.pop()
+
+    def data(self, text: str) -> None:
+        if not self.stack:
+            return
+        self.text_sizes[-1] += len(text)
+        if self.text_sizes[-1] > self.limits.max_text:
+            raise TooLargeError("value_too_long", "a field value is too long")
+        self.texts[-1].append(text)
+
+
+def _refuse_doctype(*_args: object) -> None:
+    raise ProtocolError("doctype", "document type declarations are not accepted")
+
+
+def parse_xml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Node:
+    """Parse XML bytes into a :class:`Node` tree, or raise ProtocolError."""
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = _CONTROL.sub(b"", data)
+    builder = _Builder(limits)
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = builder.start
+    parser.EndElementHandler = builder.end
+    parser.CharacterDataHandler = builder.data
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.EntityDeclHandler = _refuse_doctype
+    parser.ExternalEntityRefHandler = _refuse_doctype  # type: ignore[assignment]
+    try:
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise ProtocolError(
+            "bad_xml", f"the XML is not well-formed ({expat.errors.messages[exc.code]})"
+        ) from exc
+    except RecursionError as exc:  # pragma: no cover - depth is capped first
+        raise ProtocolError("too_deep", "the document is nested too deeply") from exc
+    if builder.root is None:
+        raise ProtocolError("bad_xml", "the document has no root element")
+    return builder.root
+
+
+def _escape(text: str, quote: bool) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if quote:
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
+    return text
+
+
+def serialize(node: Node, indent: int = 0) -> str:
+    """Serialize a tree the way XML::Simple would (children on their own lines)."""
+    pad = "  " * indent
+    attrs = "".join(
+        f' {name}="{_escape(value, True)}"' for name, value in node.attrib.items()
+    )
+    if not node.children and not node.text:
+        return f"{pad}<{node.tag}{attrs} />\n"
+    if not node.children:
+        return f"{pad}<{node.tag}{attrs}>{_escape(node.text, False)}</{node.tag}>\n"
+    inner = "".join(serialize(child, indent + 1) for child in node.children)
+    return f"{pad}<{node.tag}{attrs}>\n{inner}{pad}</{node.tag}>\n"
+
+
+def to_document(node: Node) -> bytes:
+    """A complete UTF-8 document with an XML declaration."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + serialize(node)).encode(
+        "utf-8"
+    )

@@ -1,0 +1,1 @@
+"""The Django project: configuration, URLs and the composition root listing every app."""

@@ -1,0 +1,155 @@
+"""One typed configuration value, built once at start-up (design.md §8).
+
+Sources, first wins: environment variables ``OCELOT_*``, then ``$OCELOT_HOME/ocelot.toml``,
+then defaults. The home directory holds the embedded database, the keys, the CA and the
+package files; it defaults to ``./var``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class ConfigError(Exception):
+    """A configuration value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the server needs to know before it touches the database."""
+
+    home: Path
+    database_url: str
+    http_bind: str = "127.0.0.1:8080"
+    https_bind: str = "127.0.0.1:8443"
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    debug: bool = False
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    threads: int = 8
+
+    @property
+    def package_dir(self) -> Path:
+        return self.home / "packages"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.home / "pki"
+
+    @property
+    def public_dir(self) -> Path:
+        """Files published to agents (cacert.pem, later the signing public key)."""
+        return self.home / "public"
+
+
+def _toml(home: Path) -> dict[str, Any]:
+    path = home / "ocelot.toml"
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def load_config(env: dict[str, str] | None = None) -> Config:
+    """Build the configuration from the environment, the TOML file and the defaults."""
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("OCELOT_HOME", "var")).resolve()
+    file = _toml(home)
+
+    def get(name: str, default: str) -> str:
+        return env.get(f"OCELOT_{name.upper()}", str(file.get(name, default)))
+
+    proxies = []
+    for item in get("trusted_proxies", "").replace(",", " ").split():
+        try:
+            proxies.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ConfigError(
+                f"OCELOT_TRUSTED_PROXIES: {item!r} is not an address or network"
+            ) from exc
+    try:
+        workers = int(get("workers", str(os.cpu_count() or 1)))
+        threads = int(get("threads", "8"))
+    except ValueError as exc:
+        raise ConfigError("OCELOT_WORKERS and OCELOT_THREADS must be integers") from exc
+    return Config(
+        home=home,
+        database_url=get("database_url", f"sqlite:///{home / 'ocelot.sqlite3'}"),
+        http_bind=get("http", "127.0.0.1:8080"),
+        https_bind=get("https", "127.0.0.1:8443"),
+        trusted_proxies=tuple(proxies),
+        debug=get("debug", "0") in ("1", "true", "yes"),
+        workers=max(1, workers),
+        threads=max(1, threads),
+    )
+
+
+def database_settings(url: str) -> dict[str, Any]:
+    """Django DATABASES['default'] from a URL: sqlite:///path, postgresql://, mysql://."""
+    parts = urlsplit(url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            "OPTIONS": {
+                # WAL lets readers run beside the single writer; IMMEDIATE takes the write
+                # lock at BEGIN so two writers queue instead of failing on lock upgrade.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+            "TEST": {
+                "NAME": query.get(
+                    "test_name", str(Path(path).with_name("test_ocelot.sqlite3"))
+                )
+            },
+        }
+    common = {
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": query.get("host", parts.hostname or ""),
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+    if parts.scheme in ("postgres", "postgresql"):
+        return {
+            **common,
+            "ENGINE": "django.db.backends.postgresql",
+            "OPTIONS": {"connect_timeout": 10},
+        }
+    if parts.scheme in ("mysql", "mariadb"):
+        options: dict[str, Any] = {"charset": "utf8mb4", "connect_timeout": 10}
+        options["init_command"] = (
+            "SET sql_mode='STRICT_TRANS_TABLES', innodb_lock_wait_timeout=20"
+        )
+        options["isolation_level"] = "read committed"
+        if "unix_socket" in query:
+            options["unix_socket"] = query["unix_socket"]
+        return {**common, "ENGINE": "django.db.backends.mysql", "OPTIONS": options}
+    raise ConfigError(f"unsupported database URL scheme {parts.scheme!r}")
+
+
+def secret_key(home: Path) -> str:
+    """The Django secret key, generated once and kept in the home directory (mode 0600)."""
+    path = home / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
