@@ -26,7 +26,9 @@ def _files(paths: list[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in (".ocs", ".xml") and p.is_file()))
+            found.extend(
+                sorted(p for p in path.iterdir() if p.suffix.lower() in (".ocs", ".xml") and p.is_file())
+            )
         else:
             found.append(path)
     return found

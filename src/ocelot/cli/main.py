@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     server = verbs.add_parser("server", help="initialise if needed, migrate, and serve HTTP and HTTPS")
     server.add_argument("--http", help="HOST:PORT for agents and fragments (default 127.0.0.1:8080)")
-    server.add_argument("--https", help="HOST:PORT for the console, API and info files (default 127.0.0.1:8443)")
+    server.add_argument(
+        "--https", help="HOST:PORT for the console, API and info files (default 127.0.0.1:8443)"
+    )
     server.add_argument("--workers", type=int, help="worker processes per listener (default: one per core)")
     server.set_defaults(func=_cmd_server)
 

@@ -37,7 +37,8 @@ def initialise(*, verbose: bool) -> None:
     config.package_dir.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
     if ensure_pki(config.pki_dir, config.public_dir) and verbose:
-        print(f"Created a certificate authority; agents verify this server with {config.public_dir / 'cacert.pem'}")
+        cacert = config.public_dir / "cacert.pem"
+        print(f"Created a certificate authority; agents verify this server with {cacert}")
     if not has_administrator():
         password = create_user("admin", administrator=True)
         print("=" * 72)

@@ -6,7 +6,7 @@ updated. Unknown ones are not created here: the computer appears with its first 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -47,7 +47,7 @@ def _registry_option() -> ReplyOption | None:
     return ReplyOption("REGISTRY", params) if params else None
 
 
-def _quality(computer: Computer, now: timezone.datetime) -> float:
+def _quality(computer: Computer, now: datetime) -> float:
     """Average days between contacts, as OCS computes it (§4.3 step 2.1)."""
     if computer.last_contact_at is None:
         return computer.quality

@@ -19,9 +19,9 @@ from django.db.models import Q, QuerySet
 from ocelot.inventory.models import (
     AccountInfo,
     AccountValue,
+    Bios,
     BlacklistedMac,
     BlacklistedSerial,
-    Bios,
     Computer,
     GroupMember,
     NetworkInterface,
@@ -54,7 +54,10 @@ def _serial(computer: Computer) -> str:
 
 
 def _macs(computer: Computer) -> list[str]:
-    macs = {m.strip().upper() for m in NetworkInterface.objects.filter(computer=computer).values_list("mac", flat=True)}
+    macs = {
+        m.strip().upper()
+        for m in NetworkInterface.objects.filter(computer=computer).values_list("mac", flat=True)
+    }
     banned = {m.upper() for m in BlacklistedMac.objects.values_list("value", flat=True)}
     return sorted(m for m in macs if m and m not in banned)
 
@@ -156,4 +159,3 @@ def merge_computers(computer_ids: Sequence[int]) -> Computer:
         newest.quality, newest.fidelity = quality, fidelity
         newest.save(update_fields=["quality", "fidelity"])
     return newest
-

@@ -56,7 +56,9 @@ class IngestError(Exception):
 
 
 def software_key(name: str, publisher: str, version: str) -> str:
-    return hashlib.sha256("\x00".join((name, publisher, version)).encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(
+        "\x00".join((name, publisher, version)).encode("utf-8", "surrogatepass")
+    ).hexdigest()
 
 
 def _text(row: Row, name: str) -> str:
@@ -82,7 +84,9 @@ def ensure_software(rows: Sequence[Row]) -> dict[str, int]:
                 with transaction.atomic():
                     Software.objects.bulk_create(
                         [
-                            Software(key=key, name=wanted[key][0], publisher=wanted[key][1], version=wanted[key][2])
+                            Software(
+                                key=key, name=wanted[key][0], publisher=wanted[key][1], version=wanted[key][2]
+                            )
                             for key in missing
                         ],
                         ignore_conflicts=True,
@@ -248,7 +252,9 @@ def _store(
         if diff and spec.bit and spec.name != "software" and not (bits or 0) & spec.bit:
             continue
         if spec.name == "software":
-            replace_rows(SoftwareInstallation, computer, _software_rows(rows, software_ids), write_diff=write_diff)
+            replace_rows(
+                SoftwareInstallation, computer, _software_rows(rows, software_ids), write_diff=write_diff
+            )
         else:
             replace_rows(SECTION_MODELS[spec.name], computer, rows, write_diff=write_diff)
     other_rows: list[Row] = [

@@ -46,9 +46,7 @@ class Computer(models.Model):
     extra = models.JSONField(default=dict, blank=True)
 
     # Bookkeeping (protocol.md §4.3, §5.3, §6.1).
-    checksum = models.BigIntegerField(
-        default=262143, help_text="sections changed, OR-ed"
-    )
+    checksum = models.BigIntegerField(default=262143, help_text="sections changed, OR-ed")
     fidelity = models.IntegerField(default=1, help_text="number of contacts")
     quality = models.FloatField(default=0, help_text="average days between contacts")
     first_seen_at = models.DateTimeField(auto_now_add=True)
@@ -56,9 +54,7 @@ class Computer(models.Model):
     last_inventory_at = models.DateTimeField(null=True, blank=True, db_index=True)
     source_ip = models.CharField(max_length=64, blank=True, default="")
     user_agent = models.CharField(max_length=255, blank=True, default="")
-    imported = models.BooleanField(
-        default=False, help_text="last inventory came from a file"
-    )
+    imported = models.BooleanField(default=False, help_text="last inventory came from a file")
 
     class Meta:
         ordering = ["name", "id"]
@@ -73,6 +69,7 @@ class SectionRow(models.Model):
     computer = models.ForeignKey(Computer, on_delete=models.CASCADE)
     extra = models.JSONField(default=dict, blank=True)
 
+    objects = models.Manager()
     section = ""
 
     class Meta:
@@ -82,16 +79,10 @@ class SectionRow(models.Model):
 class Bios(SectionRow):
     """The BIOS and system board of a computer (one per computer). Section BIOS, bit 2."""
 
-    computer = models.OneToOneField(
-        Computer, on_delete=models.CASCADE, related_name="bios"
-    )
+    computer = models.OneToOneField(Computer, on_delete=models.CASCADE, related_name="bios")
     system_manufacturer = models.TextField(blank=True, default="")
-    system_model = models.CharField(
-        max_length=255, blank=True, default="", db_index=True
-    )
-    system_serial = models.CharField(
-        max_length=255, blank=True, default="", db_index=True
-    )
+    system_model = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    system_serial = models.CharField(max_length=255, blank=True, default="", db_index=True)
     bios_manufacturer = models.TextField(blank=True, default="")
     bios_version = models.TextField(blank=True, default="")
     bios_date = models.TextField(blank=True, default="")
@@ -577,9 +568,7 @@ class Software(models.Model):
 class SoftwareInstallation(SectionRow):
     """One piece of software installed on one computer. Section SOFTWARES, bit 65536."""
 
-    software = models.ForeignKey(
-        Software, on_delete=models.PROTECT, related_name="installations"
-    )
+    software = models.ForeignKey(Software, on_delete=models.PROTECT, related_name="installations")
     comments = models.TextField(blank=True, default="")
     file_size = models.BigIntegerField(null=True, blank=True)
     folder = models.TextField(blank=True, default="")
@@ -611,9 +600,7 @@ class OtherSection(SectionRow):
 class AccountInfo(models.Model):
     """Administrative data of a computer: the TAG (protocol.md §5.4)."""
 
-    computer = models.OneToOneField(
-        Computer, on_delete=models.CASCADE, related_name="account_info"
-    )
+    computer = models.OneToOneField(Computer, on_delete=models.CASCADE, related_name="account_info")
     tag = models.CharField(max_length=255, blank=True, default="", db_index=True)
 
     def __str__(self) -> str:
@@ -642,41 +629,25 @@ class AccountField(models.Model):
 class AccountValue(models.Model):
     """The value of one account info field for one computer, typed by the field's kind."""
 
-    computer = models.ForeignKey(
-        Computer, on_delete=models.CASCADE, related_name="account_values"
-    )
-    field = models.ForeignKey(
-        AccountField, on_delete=models.CASCADE, related_name="values"
-    )
-    text = models.TextField(
-        blank=True, default="", help_text="the value as agents see it"
-    )
+    computer = models.ForeignKey(Computer, on_delete=models.CASCADE, related_name="account_values")
+    field = models.ForeignKey(AccountField, on_delete=models.CASCADE, related_name="values")
+    text = models.TextField(blank=True, default="", help_text="the value as agents see it")
     integer = models.BigIntegerField(null=True, blank=True)
     real = models.FloatField(null=True, blank=True)
     date = models.DateField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["computer", "field"], name="one_value_per_field"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["computer", "field"], name="one_value_per_field")]
 
 
 class PackageHistoryEntry(models.Model):
     """A package the agent lists in its history of done packages (protocol.md §5.5)."""
 
-    computer = models.ForeignKey(
-        Computer, on_delete=models.CASCADE, related_name="package_history"
-    )
+    computer = models.ForeignKey(Computer, on_delete=models.CASCADE, related_name="package_history")
     package_id = models.BigIntegerField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["computer", "package_id"], name="one_history_entry"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["computer", "package_id"], name="one_history_entry")]
 
 
 class Group(models.Model):
@@ -700,15 +671,11 @@ class GroupMember(models.Model):
     KINDS = [(DYNAMIC, "Dynamic"), (STATIC, "Static"), (EXCLUDED, "Excluded")]
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")
-    computer = models.ForeignKey(
-        Computer, on_delete=models.CASCADE, related_name="group_members"
-    )
+    computer = models.ForeignKey(Computer, on_delete=models.CASCADE, related_name="group_members")
     kind = models.CharField(max_length=16, choices=KINDS, default=STATIC)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["group", "computer"], name="one_membership")
-        ]
+        constraints = [models.UniqueConstraint(fields=["group", "computer"], name="one_membership")]
 
 
 class Setting(models.Model):
@@ -743,15 +710,10 @@ class SettingOverride(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["computer", "name"], name="one_override_per_computer"
-            ),
-            models.UniqueConstraint(
-                fields=["group", "name"], name="one_override_per_group"
-            ),
+            models.UniqueConstraint(fields=["computer", "name"], name="one_override_per_computer"),
+            models.UniqueConstraint(fields=["group", "name"], name="one_override_per_group"),
             models.CheckConstraint(
-                condition=models.Q(computer__isnull=True)
-                ^ models.Q(group__isnull=True),
+                condition=models.Q(computer__isnull=True) ^ models.Q(group__isnull=True),
                 name="override_has_one_target",
             ),
         ]
@@ -772,9 +734,7 @@ class RegistryQuery(models.Model):
     name = models.CharField(max_length=255, unique=True)
     hive = models.IntegerField(choices=HIVES, default=2)
     key = models.TextField()
-    value_name = models.CharField(
-        max_length=255, help_text="'*' reads every value of the key"
-    )
+    value_name = models.CharField(max_length=255, help_text="'*' reads every value of the key")
 
     def __str__(self) -> str:
         return self.name

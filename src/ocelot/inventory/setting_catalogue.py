@@ -245,8 +245,7 @@ CATALOGUE: tuple[SettingDefinition, ...] = (
     _int(
         "DOWNLOAD_TIMEOUT",
         30,
-        "Days an agent may spend on a package. Past that the package is cleaned and "
-        "ERR_TIMEOUT is reported.",
+        "Days an agent may spend on a package. Past that the package is cleaned and ERR_TIMEOUT is reported.",
         _DEP,
         minimum=1,
         maximum=3650,

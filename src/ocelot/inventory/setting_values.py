@@ -8,6 +8,7 @@ otherwise the global value; otherwise the catalogue default.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,10 +28,9 @@ def global_values() -> dict[str, int | str]:
         spec = definition(name) if name in values else None
         if spec is None:
             continue
-        try:
+        # A value stored by an older version with other bounds keeps the default.
+        with contextlib.suppress(SettingError):
             values[name] = spec.parse(raw)
-        except SettingError:
-            pass  # a value stored by an older version with other bounds: keep the default
     return values
 
 
@@ -59,7 +59,9 @@ def reset_global(name: str) -> None:
     Setting.objects.filter(name=definition(name).name).delete()
 
 
-def set_override(name: str, raw: str | int, *, computer: Computer | None = None, group: Group | None = None) -> int | str:
+def set_override(
+    name: str, raw: str | int, *, computer: Computer | None = None, group: Group | None = None
+) -> int | str:
     """Validate and store a per-computer or per-group value."""
     spec = definition(name)
     scope = "computer" if computer is not None else "group"

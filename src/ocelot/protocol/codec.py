@@ -53,13 +53,9 @@ def _inflate(body: bytes, wbits: int, limits: Limits) -> bytes:
 
 def _check_inflated(size: int, compressed: int, limits: Limits) -> None:
     if size > limits.max_inflated:
-        raise TooLargeError(
-            "inflated_too_large", "the inflated body exceeds the size limit"
-        )
+        raise TooLargeError("inflated_too_large", "the inflated body exceeds the size limit")
     if size > 1024 * 1024 and size > compressed * limits.max_ratio:
-        raise TooLargeError(
-            "compression_ratio", "the body's compression ratio is implausible"
-        )
+        raise TooLargeError("compression_ratio", "the body's compression ratio is implausible")
 
 
 def _looks_like_xml(body: bytes) -> bool:
@@ -67,9 +63,7 @@ def _looks_like_xml(body: bytes) -> bool:
     return head.lower() == b"<?xml" or head[:1] == b"<"
 
 
-def decode_body(
-    body: bytes, *, try_others: bool, limits: Limits = DEFAULT_LIMITS
-) -> tuple[bytes, Framing]:
+def decode_body(body: bytes, *, try_others: bool, limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, Framing]:
     """Return the XML bytes of a request body and the framing it used.
 
     Raises ProtocolError (400) for anything that is not a well-formed body and
@@ -84,18 +78,14 @@ def decode_body(
         try:
             return _inflate(body, zlib.MAX_WBITS, limits), Framing.ZLIB
         except zlib.error as exc:
-            raise ProtocolError(
-                "bad_zlib", "the body is not a valid zlib stream"
-            ) from exc
+            raise ProtocolError("bad_zlib", "the body is not a valid zlib stream") from exc
     if not try_others:
         raise ProtocolError("not_zlib", "the body is not zlib-compressed")
     if body[:2] == b"\x1f\x8b":
         try:
             return _inflate(body, 16 + zlib.MAX_WBITS, limits), Framing.GZIP
         except zlib.error as exc:
-            raise ProtocolError(
-                "bad_gzip", "the body is not a valid gzip stream"
-            ) from exc
+            raise ProtocolError("bad_gzip", "the body is not a valid gzip stream") from exc
     if _looks_like_xml(body):
         return body, Framing.PLAIN
     raise ProtocolError("unknown_framing", "the body is neither zlib, gzip nor XML")

@@ -131,14 +131,8 @@ def check_device_id(device_id: str | None) -> str:
     """Validate DEVICEID with OCS's pattern (protocol.md §1.5: otherwise 400)."""
     if not device_id:
         raise ProtocolError("no_device_id", "DEVICEID is missing")
-    if (
-        len(device_id) > MAX_DEVICE_ID
-        or not DEVICE_ID.match(device_id)
-        or "\n" in device_id
-    ):
-        raise ProtocolError(
-            "bad_device_id", "DEVICEID is not of the form NAME-YYYY-MM-DD-HH-MM-SS"
-        )
+    if len(device_id) > MAX_DEVICE_ID or not DEVICE_ID.match(device_id) or "\n" in device_id:
+        raise ProtocolError("bad_device_id", "DEVICEID is not of the form NAME-YYYY-MM-DD-HH-MM-SS")
     return device_id
 
 
@@ -178,9 +172,7 @@ def read_row(spec: SectionSpec, node: Node) -> Row:
 def _read_inventory(root: Node, device_id: str, limits: Limits) -> Inventory:
     content = root.find("CONTENT")
     if content is None:
-        raise ProtocolError(
-            "no_content", "an INVENTORY request needs a CONTENT element"
-        )
+        raise ProtocolError("no_content", "an INVENTORY request needs a CONTENT element")
     sections: dict[str, list[Row]] = {}
     other: dict[str, list[dict[str, str]]] = {}
     account_info: list[tuple[str, str]] = []
@@ -235,9 +227,7 @@ def _read_inventory(root: Node, device_id: str, limits: Limits) -> Inventory:
         sections=sections,
         account_info=account_info,
         package_history=history,
-        old_device_id=old_device_id
-        if old_device_id and old_device_id != device_id
-        else None,
+        old_device_id=old_device_id if old_device_id and old_device_id != device_id else None,
         discovered_hosts=hosts,
         other_sections=other,
     )
@@ -263,9 +253,7 @@ def read_request(root: Node, limits: Limits = DEFAULT_LIMITS) -> Message:
     if query == "DOWNLOAD":
         package_id = _single(root, "ID") or ""
         if not _PACKAGE_ID.match(package_id):
-            raise ProtocolError(
-                "bad_package_id", "ID must be a numeric package identifier"
-            )
+            raise ProtocolError("bad_package_id", "ID must be a numeric package identifier")
         code = _single(root, "ERR") or "UNKNOWN_CODE"
         if not _RESULT_CODE.match(code):
             raise ProtocolError("bad_result_code", "ERR is not a result code")
@@ -315,15 +303,11 @@ class ContactReply:
         root = Node("REPLY")
         root.children.append(Node("RESPONSE", text="SEND" if self.send else "STOP"))
         root.children.append(Node("PROLOG_FREQ", text=str(self.prolog_freq)))
-        root.children.append(
-            Node("INVENTORY_ON_STARTUP", text=str(self.inventory_on_startup))
-        )
+        root.children.append(Node("INVENTORY_ON_STARTUP", text=str(self.inventory_on_startup)))
         for option in self.options:
             node = Node("OPTION", children=[Node("NAME", text=option.name)])
             for param in option.params:
-                node.children.append(
-                    Node("PARAM", attrib=dict(param.attributes), text=param.text)
-                )
+                node.children.append(Node("PARAM", attrib=dict(param.attributes), text=param.text))
             root.children.append(node)
         return to_document(root)
 

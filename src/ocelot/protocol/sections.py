@@ -502,6 +502,4 @@ SECTIONS_BY_NAME: dict[str, SectionSpec] = {spec.name: spec for spec in SECTIONS
 ALL_AGENT_BITS = 1572863
 
 # CONTENT children that are not inventory sections but carry protocol data.
-CONTROL_TAGS = frozenset(
-    {"ACCOUNTINFO", "DOWNLOAD", "IPDISCOVER", "OLD_DEVICEID", "VERSIONCLIENT"}
-)
+CONTROL_TAGS = frozenset({"ACCOUNTINFO", "DOWNLOAD", "IPDISCOVER", "OLD_DEVICEID", "VERSIONCLIENT"})

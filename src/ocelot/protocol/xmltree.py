@@ -69,15 +69,11 @@ class _Builder:
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         self.count += 1
         if self.count > self.limits.max_elements:
-            raise TooLargeError(
-                "too_many_elements", "the document has too many elements"
-            )
+            raise TooLargeError("too_many_elements", "the document has too many elements")
         if len(self.stack) >= self.limits.max_depth:
             raise ProtocolError("too_deep", "the document is nested too deeply")
         if len(attrs) > self.limits.max_attributes:
-            raise ProtocolError(
-                "too_many_attributes", "an element has too many attributes"
-            )
+            raise ProtocolError("too_many_attributes", "an element has too many attributes")
         for value in attrs.values():
             if len(value) > self.limits.max_text:
                 raise TooLargeError("value_too_long", "an attribute value is too long")
@@ -145,9 +141,7 @@ def _escape(text: str, quote: bool) -> str:
 def serialize(node: Node, indent: int = 0) -> str:
     """Serialize a tree the way XML::Simple would (children on their own lines)."""
     pad = "  " * indent
-    attrs = "".join(
-        f' {name}="{_escape(value, True)}"' for name, value in node.attrib.items()
-    )
+    attrs = "".join(f' {name}="{_escape(value, True)}"' for name, value in node.attrib.items())
     if not node.children and not node.text:
         return f"{pad}<{node.tag}{attrs} />\n"
     if not node.children:
@@ -158,6 +152,4 @@ def serialize(node: Node, indent: int = 0) -> str:
 
 def to_document(node: Node) -> bytes:
     """A complete UTF-8 document with an XML declaration."""
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + serialize(node)).encode(
-        "utf-8"
-    )
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + serialize(node)).encode("utf-8")

@@ -73,9 +73,7 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         try:
             proxies.append(ipaddress.ip_network(item, strict=False))
         except ValueError as exc:
-            raise ConfigError(
-                f"OCELOT_TRUSTED_PROXIES: {item!r} is not an address or network"
-            ) from exc
+            raise ConfigError(f"OCELOT_TRUSTED_PROXIES: {item!r} is not an address or network") from exc
     try:
         workers = int(get("workers", str(os.cpu_count() or 1)))
         threads = int(get("threads", "8"))
@@ -109,11 +107,7 @@ def database_settings(url: str) -> dict[str, Any]:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
-            "TEST": {
-                "NAME": query.get(
-                    "test_name", str(Path(path).with_name("test_ocelot.sqlite3"))
-                )
-            },
+            "TEST": {"NAME": query.get("test_name", str(Path(path).with_name("test_ocelot.sqlite3")))},
         }
     common = {
         "NAME": unquote(parts.path.lstrip("/")),
@@ -132,9 +126,7 @@ def database_settings(url: str) -> dict[str, Any]:
         }
     if parts.scheme in ("mysql", "mariadb"):
         options: dict[str, Any] = {"charset": "utf8mb4", "connect_timeout": 10}
-        options["init_command"] = (
-            "SET sql_mode='STRICT_TRANS_TABLES', innodb_lock_wait_timeout=20"
-        )
+        options["init_command"] = "SET sql_mode='STRICT_TRANS_TABLES', innodb_lock_wait_timeout=20"
         options["isolation_level"] = "read committed"
         if "unix_socket" in query:
             options["unix_socket"] = query["unix_socket"]
