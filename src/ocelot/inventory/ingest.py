@@ -163,7 +163,7 @@ def replace_rows(
                 to_insert.append(values)
         if to_delete:
             for start in range(0, len(to_delete), 500):
-                model.objects.filter(id__in=to_delete[start : start + 500]).delete()
+                model.objects.filter(pk__in=to_delete[start : start + 500]).delete()
     else:
         existing.delete()
         to_insert = wanted
