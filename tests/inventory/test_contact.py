@@ -1,0 +1,111 @@
+"""Answering contacts: SEND or STOP, bookkeeping and options (protocol.md §4)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from ocelot.inventory.contact import answer_contact
+from ocelot.inventory.models import Computer, Group, GroupMember, RegistryQuery
+from ocelot.inventory.setting_values import set_global, set_override
+
+pytestmark = pytest.mark.django_db
+
+UA = "OCS-NG_unified_unix_agent_v2.10.0"
+DEVICE = "pc-2026-01-01-00-00-00"
+
+
+def _download_conf(reply) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    (option,) = [o for o in reply.options if o.name == "DOWNLOAD"]
+    return option.params[0].attributes
+
+
+def test_an_unknown_computer_is_asked_for_an_inventory_and_not_created() -> None:
+    reply = answer_contact(DEVICE, user_agent=UA)
+    assert reply.send
+    assert not Computer.objects.exists()
+
+
+def test_the_download_option_always_carries_on_and_timeout() -> None:
+    conf = _download_conf(answer_contact(DEVICE, user_agent=UA))
+    assert conf["TYPE"] == "CONF"
+    assert conf["ON"] == "0"
+    assert conf["TIMEOUT"] == "30"
+
+    set_global("DOWNLOAD", 1)
+    assert _download_conf(answer_contact(DEVICE, user_agent=UA))["ON"] == "1"
+
+
+def test_a_computer_or_group_switch_turns_deployment_off_for_it() -> None:
+    set_global("DOWNLOAD", 1)
+    computer = Computer.objects.create(device_id=DEVICE)
+    group = Group.objects.create(name="frozen")
+    GroupMember.objects.create(group=group, computer=computer)
+    set_override("DOWNLOAD_SWITCH", 0, group=group)
+    assert _download_conf(answer_contact(DEVICE, user_agent=UA))["ON"] == "0"
+    set_override("DOWNLOAD_SWITCH", 1, computer=computer)
+    assert _download_conf(answer_contact(DEVICE, user_agent=UA))["ON"] == "1"
+
+
+def test_frequency_decides_send_or_stop_from_the_last_inventory() -> None:
+    set_global("FREQUENCY", 2)
+    Computer.objects.create(device_id=DEVICE, last_inventory_at=timezone.now() - timedelta(days=1))
+    reply = answer_contact(DEVICE, user_agent=UA)
+    assert not reply.send
+    assert reply.options  # options still go with a STOP
+
+    Computer.objects.filter(device_id=DEVICE).update(last_inventory_at=timezone.now() - timedelta(days=3))
+    assert answer_contact(DEVICE, user_agent=UA).send
+
+
+def test_frequency_minus_one_is_a_break_without_options() -> None:
+    set_global("FREQUENCY", -1)
+    reply = answer_contact(DEVICE, user_agent=UA)
+    assert not reply.send
+    assert reply.options == ()
+
+
+def test_a_per_computer_frequency_overrides_the_global_zero() -> None:
+    # OCS 2.8.1 lets a global 0 win before reading overrides (protocol.md §4.3); we do not.
+    computer = Computer.objects.create(device_id=DEVICE, last_inventory_at=timezone.now())
+    set_override("FREQUENCY", 7, computer=computer)
+    assert not answer_contact(DEVICE, user_agent=UA).send
+
+
+def test_prolog_freq_comes_from_the_computers_groups() -> None:
+    computer = Computer.objects.create(device_id=DEVICE)
+    group = Group.objects.create(name="night")
+    GroupMember.objects.create(group=group, computer=computer)
+    set_override("PROLOG_FREQ", 4, group=group)
+    assert answer_contact(DEVICE, user_agent=UA).prolog_freq == 4
+    assert answer_contact("other-2026-01-01-00-00-00", user_agent=UA).prolog_freq == 24
+
+
+def test_each_contact_updates_fidelity_quality_and_the_last_contact() -> None:
+    earlier = timezone.now() - timedelta(days=2)
+    Computer.objects.create(device_id=DEVICE, fidelity=3, quality=1.0, last_contact_at=earlier)
+    answer_contact(DEVICE, user_agent=UA)
+    computer = Computer.objects.get()
+    assert computer.fidelity == 4
+    assert computer.quality == pytest.approx((2 + 1.0 * 3) / 4, abs=0.01)
+    assert computer.last_contact_at is not None and computer.last_contact_at > earlier
+    assert computer.user_agent == UA
+
+
+def test_registry_queries_are_sent_only_when_registry_is_on() -> None:
+    RegistryQuery.objects.create(
+        name="office", hive=2, key=r"SOFTWARE\Microsoft\Office", value_name="ProductID"
+    )
+    assert [o.name for o in answer_contact(DEVICE, user_agent=UA).options] == ["DOWNLOAD"]
+    set_global("REGISTRY", 1)
+    reply = answer_contact(DEVICE, user_agent=UA)
+    (registry,) = [o for o in reply.options if o.name == "REGISTRY"]
+    assert registry.params[0].attributes == {
+        "NAME": "office",
+        "REGTREE": "2",
+        "REGKEY": r"SOFTWARE\Microsoft\Office",
+    }
+    assert registry.params[0].text == "ProductID"
+    assert b"<NAME>REGISTRY</NAME>" in reply.to_xml()

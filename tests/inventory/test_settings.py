@@ -1,0 +1,138 @@
+"""General options: the catalogue, validation, and resolution computer -> groups -> global."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocelot.inventory.models import Computer, Group, GroupMember
+from ocelot.inventory.setting_catalogue import CATALOGUE, SettingError, definition
+from ocelot.inventory.setting_values import (
+    clear_override,
+    global_value,
+    global_values,
+    resolve,
+    set_global,
+    set_override,
+)
+
+# The general options table of the seed (004, "Gérer les options générales").
+SEED_OPTIONS = {
+    "AUTO_DUPLICATE_LVL",
+    "DEPLOY",
+    "DOWNLOAD",
+    "DOWNLOAD_CYCLE_LATENCY",
+    "DOWNLOAD_FRAG_LATENCY",
+    "DOWNLOAD_PERIOD_LATENCY",
+    "DOWNLOAD_PERIOD_LENGTH",
+    "DOWNLOAD_TIMEOUT",
+    "FREQUENCY",
+    "INVENTORY_DIFF",
+    "INVENTORY_TRANSACTION",
+    "IPDISCOVER",
+    "IPDISCOVER_LATENCY",
+    "IPDISCOVER_MAX_ALIVE",
+    "LOCAL_PORT",
+    "LOCAL_SERVER",
+    "LOGLEVEL",
+    "PROLOG_FREQ",
+    "REGISTRY",
+    "TRACE_DELETED",
+    "UPDATE",
+}
+
+
+def test_every_option_of_the_seed_is_in_the_catalogue_with_help_text() -> None:
+    names = {item.name for item in CATALOGUE}
+    assert names >= SEED_OPTIONS
+    assert all(item.help for item in CATALOGUE)
+
+
+def test_defaults_follow_the_seeds() -> None:
+    expected = {
+        "FREQUENCY": 0,
+        "PROLOG_FREQ": 24,
+        "AUTO_DUPLICATE_LVL": 7,
+        "DOWNLOAD": 0,
+        "DOWNLOAD_FRAG_LATENCY": 10,
+        "DOWNLOAD_CYCLE_LATENCY": 60,
+        "DOWNLOAD_PERIOD_LATENCY": 0,
+        "DOWNLOAD_PERIOD_LENGTH": 10,
+        "DOWNLOAD_TIMEOUT": 30,
+        "IPDISCOVER": 2,
+        "IPDISCOVER_MAX_ALIVE": 7,
+        "IPDISCOVER_LATENCY": 100,
+        "REGISTRY": 0,
+        "DEPLOY": 1,
+        "UPDATE": 0,
+    }
+    assert {name: definition(name).default for name in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("FREQUENCY", "-2"), ("FREQUENCY", "soon"), ("PROLOG_FREQ", "0"), ("DOWNLOAD", "maybe"), ("NOPE", "1")],
+)
+def test_bad_values_and_unknown_names_are_refused(name: str, value: str) -> None:
+    with pytest.raises(SettingError):
+        definition(name).parse(value)
+
+
+def test_switches_accept_on_and_off_words() -> None:
+    assert definition("DOWNLOAD").parse("on") == 1
+    assert definition("DOWNLOAD").parse("Off") == 0
+
+
+@pytest.mark.django_db
+def test_a_stored_global_value_replaces_the_default() -> None:
+    assert global_value("FREQUENCY") == 0
+    set_global("frequency", "3")
+    assert global_value("FREQUENCY") == 3
+    assert global_values()["FREQUENCY"] == 3
+
+
+@pytest.mark.django_db
+def test_a_computer_only_setting_cannot_be_set_globally() -> None:
+    with pytest.raises(SettingError):
+        set_global("DOWNLOAD_SWITCH", 0)
+
+
+@pytest.mark.django_db
+def test_a_computer_value_wins_over_its_groups_which_win_over_the_global_value() -> None:
+    computer = Computer.objects.create(device_id="pc-2026-01-01-00-00-00")
+    fast, slow = Group.objects.create(name="fast"), Group.objects.create(name="slow")
+    GroupMember.objects.create(group=fast, computer=computer)
+    GroupMember.objects.create(group=slow, computer=computer)
+    set_global("PROLOG_FREQ", 24)
+    set_global("DOWNLOAD_FRAG_LATENCY", 10)
+    assert resolve(computer.pk).int("PROLOG_FREQ") == 24
+
+    set_override("PROLOG_FREQ", 6, group=fast)
+    set_override("PROLOG_FREQ", 12, group=slow)
+    set_override("DOWNLOAD_FRAG_LATENCY", 30, group=fast)
+    set_override("DOWNLOAD_FRAG_LATENCY", 5, group=slow)
+    settings = resolve(computer.pk)
+    assert settings.int("PROLOG_FREQ") == 6  # the smallest group value
+    assert settings.int("DOWNLOAD_FRAG_LATENCY") == 30  # latencies: the largest
+
+    set_override("PROLOG_FREQ", 48, computer=computer)
+    assert resolve(computer.pk).int("PROLOG_FREQ") == 48
+    clear_override("PROLOG_FREQ", computer=computer)
+    assert resolve(computer.pk).int("PROLOG_FREQ") == 6
+
+
+@pytest.mark.django_db
+def test_an_excluded_member_does_not_get_the_groups_settings() -> None:
+    computer = Computer.objects.create(device_id="pc-2026-01-01-00-00-00")
+    group = Group.objects.create(name="lab")
+    GroupMember.objects.create(group=group, computer=computer, kind=GroupMember.EXCLUDED)
+    set_override("FREQUENCY", 5, group=group)
+    assert resolve(computer.pk).int("FREQUENCY") == 0
+
+
+@pytest.mark.django_db
+def test_an_override_names_exactly_one_target_of_an_allowed_scope() -> None:
+    computer = Computer.objects.create(device_id="pc-2026-01-01-00-00-00")
+    with pytest.raises(SettingError):
+        set_override("FREQUENCY", 1)
+    with pytest.raises(SettingError):
+        set_override("AUTO_DUPLICATE_LVL", 1, computer=computer)
