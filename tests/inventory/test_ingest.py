@@ -83,6 +83,14 @@ def test_an_unchanged_section_keeps_its_rows_when_the_checksum_says_so() -> None
     assert computer.software.count() == SOFTWARE_ENTRIES
 
 
+def test_software_is_left_alone_when_its_bit_is_clear() -> None:
+    store_inventory(unix_inventory())
+    before = set(SoftwareInstallation.objects.values_list("id", flat=True))
+    store_inventory(unix_inventory(checksum=1, replace={b"<NAME>zstd</NAME>": b"<NAME>zstd-renamed</NAME>"}))
+    assert set(SoftwareInstallation.objects.values_list("id", flat=True)) == before
+    assert not Software.objects.filter(name="zstd-renamed").exists()
+
+
 def test_sections_outside_the_checksum_bits_are_rewritten_from_every_inventory() -> None:
     store_inventory(unix_inventory())
     store_inventory(unix_inventory(checksum=1, replace={b"<NAME>daemon</NAME>": b"<NAME>renamed</NAME>"}))
@@ -118,7 +126,7 @@ def test_without_write_diff_a_changed_section_is_replaced_whole() -> None:
     set_global("INVENTORY_WRITE_DIFF", 0)
     store_inventory(unix_inventory())
     before = set(SoftwareInstallation.objects.values_list("id", flat=True))
-    store_inventory(unix_inventory(checksum=1))
+    store_inventory(unix_inventory(checksum=65537))
     assert before.isdisjoint(SoftwareInstallation.objects.values_list("id", flat=True))
     assert SoftwareInstallation.objects.count() == SOFTWARE_ENTRIES
 

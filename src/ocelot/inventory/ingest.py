@@ -39,9 +39,10 @@ from ocelot.inventory.models import (
 )
 from ocelot.inventory.setting_values import global_values
 from ocelot.protocol.messages import Inventory, InventoryReply, Row
-from ocelot.protocol.sections import SECTIONS
+from ocelot.protocol.sections import SECTIONS, SECTIONS_BY_NAME
 
 _ATTEMPTS = 6
+SOFTWARE_BIT = SECTIONS_BY_NAME["software"].bit
 _CATALOGUE_CHUNK = 500
 # USERID of a service account says nothing about the user (protocol.md §6.1).
 _SYSTEM_USERS = frozenset({"system", "localsystem"})
@@ -127,27 +128,63 @@ def _clean(field: models.Field[Any, Any], value: object) -> object:
     return text
 
 
-def _key(values: Iterable[object]) -> str:
-    return json.dumps(list(values), sort_keys=True, default=str)
+def _hashable(value: object) -> object:
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
+
+
+def _key(values: Iterable[object]) -> tuple[object, ...]:
+    """A row as a hashable tuple, JSON columns canonicalised."""
+    return tuple(_hashable(value) for value in values)
+
+
+def _insert(
+    model: type[SectionRow], computer: Computer, names: list[str], rows: list[tuple[object, ...]]
+) -> None:
+    """Insert rows with one parameterised statement per batch.
+
+    ``bulk_create`` builds a model instance and prepares every value through the field
+    API; for the hundreds of software rows of each inventory that dominated the time of
+    the whole request. Values here are already clean (``_clean``); only JSON needs the
+    backend's own adaptation.
+    """
+    connection = transaction.get_connection()
+    fields = {f.attname: f for f in _columns(model)}
+    json_positions = [i for i, name in enumerate(names) if isinstance(fields[name], models.JSONField)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in ["computer_id", *names])
+    placeholders = ", ".join(["%s"] * (len(names) + 1))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    params = []
+    for row in rows:
+        values = list(row)
+        for i in json_positions:
+            values[i] = fields[names[i]].get_db_prep_save(values[i], connection)
+        params.append([computer.pk, *values])
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), 500):
+            cursor.executemany(sql, params[start : start + 500])
 
 
 def replace_rows(
-    model: type[SectionRow], computer: Computer, rows: Sequence[Row], *, write_diff: bool
+    model: type[SectionRow], computer: Computer, rows: Sequence[Row], *, write_diff: bool, fresh: bool = False
 ) -> None:
     """Make the computer's rows of one section equal to ``rows``.
 
     With ``write_diff`` only the differing rows are deleted and inserted: rows compare as
-    whole tuples (protocol.md §5.3, INVENTORY_WRITE_DIFF), as a multiset.
+    whole tuples (protocol.md §5.3, INVENTORY_WRITE_DIFF), as a multiset. ``fresh`` says
+    the computer was just created and has no rows yet.
     """
     columns = _columns(model)
     names = [f.attname for f in columns]
-    lookup = {f.attname: f for f in columns}
     # Software rows carry their catalogue id under "software_id", like the column.
-    wanted = [tuple(_clean(lookup[name], row.get(name)) for name in names) for row in rows]
-    existing = model.objects.filter(computer=computer)
-    if write_diff:
-        current: dict[str, list[int]] = defaultdict(list)
-        for values in existing.values_list("id", *names):
+    wanted = [tuple(_clean(field, row.get(field.attname)) for field in columns) for row in rows]
+    if fresh:
+        to_insert = wanted
+    elif write_diff:
+        current: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for values in model.objects.filter(computer=computer).values_list("pk", *names):
             current[_key(values[1:])].append(values[0])
         counts = Counter(_key(values) for values in wanted)
         to_delete: list[int] = []
@@ -161,17 +198,13 @@ def replace_rows(
             if counts.get(key, 0) > 0:
                 counts[key] -= 1
                 to_insert.append(values)
-        if to_delete:
-            for start in range(0, len(to_delete), 500):
-                model.objects.filter(pk__in=to_delete[start : start + 500]).delete()
+        for start in range(0, len(to_delete), 500):
+            model.objects.filter(pk__in=to_delete[start : start + 500]).delete()
     else:
-        existing.delete()
+        model.objects.filter(computer=computer).delete()
         to_insert = wanted
     if to_insert:
-        model.objects.bulk_create(
-            [model(computer=computer, **dict(zip(names, values, strict=True))) for values in to_insert],
-            batch_size=500,
-        )
+        _insert(model, computer, names, to_insert)
 
 
 def _software_rows(rows: Sequence[Row], ids: dict[str, int]) -> list[Row]:
@@ -248,19 +281,28 @@ def _store(
         if spec.name == "hardware":
             continue
         rows = inventory.sections.get(spec.name, [])
-        # Sections outside the CHECKSUM bits, and software, are rewritten every time.
-        if diff and spec.bit and spec.name != "software" and not (bits or 0) & spec.bit:
+        # Sections outside the CHECKSUM bits are rewritten every time. OCS 2.8.1 also
+        # rewrites software whatever its bit says; the agents set that bit whenever the
+        # list changed (protocol.md §5.3), so Ocelot trusts it like the others.
+        if diff and spec.bit and not (bits or 0) & spec.bit:
             continue
         if spec.name == "software":
+            if rows and not software_ids:
+                # Only when the computer vanished between the check and the lock.
+                software_ids = ensure_software(rows)
             replace_rows(
-                SoftwareInstallation, computer, _software_rows(rows, software_ids), write_diff=write_diff
+                SoftwareInstallation,
+                computer,
+                _software_rows(rows, software_ids),
+                write_diff=write_diff,
+                fresh=created,
             )
         else:
-            replace_rows(SECTION_MODELS[spec.name], computer, rows, write_diff=write_diff)
+            replace_rows(SECTION_MODELS[spec.name], computer, rows, write_diff=write_diff, fresh=created)
     other_rows: list[Row] = [
         {"tag": tag[:64], "data": data} for tag, items in inventory.other_sections.items() for data in items
     ]
-    replace_rows(OtherSection, computer, other_rows, write_diff=write_diff)
+    replace_rows(OtherSection, computer, other_rows, write_diff=write_diff, fresh=created)
 
     _update_computer(computer, inventory, source_ip)
     computer.checksum = (bits if bits is not None else 0) | computer.checksum | 1
@@ -306,9 +348,16 @@ def store_inventory(
         computer = Computer.objects.filter(device_id=inventory.device_id).only("last_contact_at").first()
         if computer is None or computer.last_contact_at is None:
             raise IngestError("an inventory is accepted only after a contact", status=403)
+    bits = inventory.changed_bits
+    skip_software = (
+        bool(settings["INVENTORY_DIFF"])
+        and bits is not None
+        and not bits & SOFTWARE_BIT
+        and Computer.objects.filter(device_id=inventory.device_id).exists()
+    )
     for attempt in range(_ATTEMPTS):
         try:
-            software_ids = ensure_software(inventory.sections.get("software", []))
+            software_ids = {} if skip_software else ensure_software(inventory.sections.get("software", []))
             with transaction.atomic():
                 return _store(
                     inventory,
