@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ocelot.inventory.models import Computer, RegistryQuery
@@ -61,14 +61,20 @@ def answer_contact(device_id: str, *, user_agent: str) -> ContactReply:
     """Decide SEND or STOP and build the options for one contact."""
     now = timezone.now()
     base = global_values()
-    with transaction.atomic():
-        computer = Computer.objects.select_for_update().filter(device_id=device_id).first()
-        if computer is not None:
-            computer.quality = _quality(computer, now)
-            computer.fidelity += 1
-            computer.last_contact_at = now
-            computer.user_agent = user_agent[:255]
-            computer.save(update_fields=["quality", "fidelity", "last_contact_at", "user_agent"])
+    computer = (
+        Computer.objects.filter(device_id=device_id)
+        .only("id", "quality", "fidelity", "last_contact_at", "last_inventory_at")
+        .first()
+    )
+    if computer is not None:
+        # One UPDATE, no lock: the counter increments atomically; QUALITY is an average
+        # where a rare race between two contacts of one computer changes nothing useful.
+        Computer.objects.filter(pk=computer.pk).update(
+            quality=_quality(computer, now),
+            fidelity=F("fidelity") + 1,
+            last_contact_at=now,
+            user_agent=user_agent[:255],
+        )
     settings = resolve(computer.pk if computer else None, base)
     frequency = settings.int("FREQUENCY")
     prolog_freq = settings.int("PROLOG_FREQ")

@@ -12,6 +12,8 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from ocelot.inventory.models import Computer, Group, GroupMember, Setting, SettingOverride
 from ocelot.inventory.setting_catalogue import CATALOGUE, SettingError, definition
 
@@ -108,16 +110,10 @@ def resolve(computer_id: int | None, base: dict[str, int | str] | None = None) -
         return ComputerSettings(values)
     own: dict[str, int | str] = {}
     from_groups: dict[str, list[int | str]] = {}
-    group_ids = list(
-        GroupMember.objects.filter(computer_id=computer_id)
-        .exclude(kind=GroupMember.EXCLUDED)
-        .values_list("group_id", flat=True)
+    groups = GroupMember.objects.filter(computer_id=computer_id).exclude(kind=GroupMember.EXCLUDED)
+    overrides = SettingOverride.objects.filter(
+        Q(computer_id=computer_id) | Q(group_id__in=groups.values("group_id"))
     )
-    overrides = SettingOverride.objects.filter(computer_id=computer_id)
-    if group_ids:
-        overrides = SettingOverride.objects.filter(computer_id=computer_id) | SettingOverride.objects.filter(
-            group_id__in=group_ids
-        )
     for name, raw, own_id in overrides.values_list("name", "value", "computer_id"):
         try:
             spec = definition(name)
