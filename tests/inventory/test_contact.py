@@ -109,3 +109,21 @@ def test_registry_queries_are_sent_only_when_registry_is_on() -> None:
     }
     assert registry.params[0].text == "ProductID"
     assert b"<NAME>REGISTRY</NAME>" in reply.to_xml()
+
+
+def test_with_inventory_session_only_an_inventory_must_follow_a_contact() -> None:
+    from ocelot.inventory.ingest import IngestError, store_inventory
+    from tests.inventory.payloads import small_inventory
+
+    set_global("INVENTORY_SESSION_ONLY", 1)
+    with pytest.raises(IngestError) as refused:
+        store_inventory(small_inventory(DEVICE, ""))
+    assert refused.value.status == 403
+    assert not Computer.objects.exists()
+
+    assert answer_contact(DEVICE, user_agent=UA).send
+    store_inventory(small_inventory(DEVICE, ""))
+    assert Computer.objects.count() == 1
+    with pytest.raises(IngestError):  # the session is used up
+        store_inventory(small_inventory(DEVICE, ""))
+    store_inventory(small_inventory(DEVICE, ""), imported=True)  # local import needs no contact

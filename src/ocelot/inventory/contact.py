@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import F
 from django.utils import timezone
 
-from ocelot.inventory.models import Computer, RegistryQuery
+from ocelot.inventory.models import Computer, ContactSession, RegistryQuery
 from ocelot.inventory.setting_values import ComputerSettings, global_values, resolve
 from ocelot.protocol.messages import ContactReply, OptionParam, ReplyOption
 
@@ -86,6 +86,8 @@ def answer_contact(device_id: str, *, user_agent: str) -> ContactReply:
         send = True
     else:
         send = computer.last_inventory_at + timedelta(days=frequency) < now
+    if send and settings.int("INVENTORY_SESSION_ONLY"):
+        ContactSession.objects.update_or_create(device_id=device_id, defaults={"started_at": now})
     options: list[ReplyOption] = []
     if settings.int("REGISTRY"):
         registry = _registry_option()

@@ -22,6 +22,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, models, transaction
@@ -31,6 +32,7 @@ from ocelot.inventory import account_info, duplicates
 from ocelot.inventory.models import (
     SECTION_MODELS,
     Computer,
+    ContactSession,
     OtherSection,
     PackageHistoryEntry,
     SectionRow,
@@ -344,9 +346,13 @@ def store_inventory(
 ) -> InventoryReply:
     """Store one inventory and return the reply for the agent (ACCOUNT_UPDATE or not)."""
     settings = global_values()
-    if settings["SESSION_REQUIRED"] and not imported:
-        computer = Computer.objects.filter(device_id=inventory.device_id).only("last_contact_at").first()
-        if computer is None or computer.last_contact_at is None:
+    if settings["INVENTORY_SESSION_ONLY"] and not imported:
+        # OCS's prolog_conntrack: the inventory must follow a contact that asked for it.
+        oldest = timezone.now() - timedelta(seconds=int(settings["SESSION_VALIDITY_TIME"]))
+        deleted, _ = ContactSession.objects.filter(
+            device_id=inventory.device_id, started_at__gte=oldest
+        ).delete()
+        if not deleted:
             raise IngestError("an inventory is accepted only after a contact", status=403)
     bits = inventory.changed_bits
     skip_software = (

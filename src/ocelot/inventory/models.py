@@ -740,6 +740,13 @@ class RegistryQuery(models.Model):
         return self.name
 
 
+class ContactSession(models.Model):
+    """A contact that asked for an inventory, for INVENTORY_SESSION_ONLY (OCS prolog_conntrack)."""
+
+    device_id = models.CharField(max_length=255, unique=True)
+    started_at = models.DateTimeField()
+
+
 class BlacklistedSerial(models.Model):
     """A serial number that never identifies a computer (duplicate detection)."""
 

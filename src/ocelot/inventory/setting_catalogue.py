@@ -186,7 +186,18 @@ CATALOGUE: tuple[SettingDefinition, ...] = (
         maximum=86400,
         unit="seconds",
     ),
-    _bool("SESSION_REQUIRED", 0, "Accept an inventory only after a contact (INVENTORY_SESSION_ONLY).", _SRV),
+    _int(
+        "SESSION_VALIDITY_TIME",
+        600,
+        "Seconds a contact session stays valid when INVENTORY_SESSION_ONLY is on.",
+        _SRV,
+        minimum=10,
+        maximum=86400,
+        unit="seconds",
+    ),
+    _bool(
+        "INVENTORY_SESSION_ONLY", 0, "Accept an inventory only shortly after a contact asked for it.", _SRV
+    ),
     # -- deployment
     _bool(
         "DOWNLOAD",
