@@ -78,7 +78,7 @@ class Inventory:
     package_history: list[int] | None = None
     old_device_id: str | None = None
     discovered_hosts: list[DiscoveredHost] | None = None
-    other_sections: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    other_sections: dict[str, list[dict[str, object]]] = field(default_factory=dict)
 
     @property
     def computer_fields(self) -> Row:
@@ -169,12 +169,30 @@ def read_row(spec: SectionSpec, node: Node) -> Row:
     return row
 
 
+def section_data(node: Node) -> dict[str, object]:
+    """An unknown section as XML::Simple would hash it, nested elements included.
+
+    Leaf children and attributes are strings, repeated or nested children become lists of
+    mappings, and the text of an element that has no leaf fields is kept under ``content``
+    (e.g. FusionInventory's ``<VERSIONCLIENT>`` text or ``OPERATINGSYSTEM/TIMEZONE``).
+    """
+    data: dict[str, object] = dict(node.fields())
+    for child in node.children:
+        if child.children or child.attrib:
+            nested = data.setdefault(child.tag, [])
+            if isinstance(nested, list):
+                nested.append(section_data(child))
+    if node.text and not node.children:
+        data.setdefault("content", node.text)
+    return data
+
+
 def _read_inventory(root: Node, device_id: str, limits: Limits) -> Inventory:
     content = root.find("CONTENT")
     if content is None:
         raise ProtocolError("no_content", "an INVENTORY request needs a CONTENT element")
     sections: dict[str, list[Row]] = {}
-    other: dict[str, list[dict[str, str]]] = {}
+    other: dict[str, list[dict[str, object]]] = {}
     account_info: list[tuple[str, str]] = []
     history: list[int] | None = None
     old_device_id: str | None = None
@@ -218,7 +236,7 @@ def _read_inventory(root: Node, device_id: str, limits: Limits) -> Inventory:
                     )
                 )
         elif tag not in CONTROL_TAGS:
-            other.setdefault(tag, []).append(child.fields())
+            other.setdefault(tag, []).append(section_data(child))
     hardware = sections.get(HARDWARE.name)
     changed_bits = hardware[0].get("checksum") if hardware else None
     return Inventory(
@@ -247,6 +265,10 @@ def read_request(root: Node, limits: Limits = DEFAULT_LIMITS) -> Message:
         return UpdateQuery(raw_device_id)
     device_id = check_device_id(raw_device_id)
     if query == "PROLOG":
+        # OCS ignores anything else in a PROLOG; an inventory body there is protocol
+        # confusion, refused rather than half-handled (security.md T16).
+        if root.find("CONTENT") is not None:
+            raise ProtocolError("unexpected_content", "a PROLOG request carries no CONTENT")
         return Contact(device_id)
     if query == "INVENTORY":
         return _read_inventory(root, device_id, limits)

@@ -360,7 +360,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
         262144,
         (
             _f("CORES", "cores", "text", "CORE"),
-            _f("CPUARCH", "architecture"),
+            _f("CPUARCH", "architecture", "text", "ARCH"),
             _f("CPUSTATUS", "status"),
             _f("CURRENT_SPEED", "current_speed"),
             _f("DATA_WIDTH", "data_width"),
@@ -502,4 +502,5 @@ SECTIONS_BY_NAME: dict[str, SectionSpec] = {spec.name: spec for spec in SECTIONS
 ALL_AGENT_BITS = 1572863
 
 # CONTENT children that are not inventory sections but carry protocol data.
-CONTROL_TAGS = frozenset({"ACCOUNTINFO", "DOWNLOAD", "IPDISCOVER", "OLD_DEVICEID", "VERSIONCLIENT"})
+# FusionInventory's VERSIONCLIENT is not among them: it is kept with the unknown sections.
+CONTROL_TAGS = frozenset({"ACCOUNTINFO", "DOWNLOAD", "IPDISCOVER", "OLD_DEVICEID"})

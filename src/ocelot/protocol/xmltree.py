@@ -132,9 +132,11 @@ def parse_xml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Node:
 
 
 def _escape(text: str, quote: bool) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A parser turns a raw CR (or CR LF) into LF everywhere, and a raw tab or newline inside
+    # an attribute into a space (XML 1.0 §2.11, §3.3.3): those go out as character references.
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     if quote:
-        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
     return text
 
 
