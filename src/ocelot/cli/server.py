@@ -63,6 +63,8 @@ def _gunicorn(bind: str, workers: int, threads: int, tls: tuple[str, str] | None
         "--threads",
         str(threads),
         "--preload",
+        # Two arbiters run side by side; gunicorn's control socket has one fixed path.
+        "--no-control-socket",
         "--graceful-timeout",
         "10",
         "--timeout",
