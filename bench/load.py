@@ -1,0 +1,170 @@
+"""Replay requests against one endpoint with a bounded pool of client threads.
+
+Each request is what one agent run sends: a fresh HTTP/1.1 connection, the real Unix
+agent's headers, a zlib body built in advance (so the client spends its time waiting,
+not compressing), and the reply inflated and checked. Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from bench.payload import USER_AGENT
+
+HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Content-Type": "application/x-compress",
+    "Pragma": "no-cache",
+    "Connection": "close",
+}
+
+
+@dataclass
+class PhaseResult:
+    """One phase (one kind of request, one concurrency) against one server."""
+
+    kind: str
+    concurrency: int
+    requests: int
+    wall: float = 0.0
+    ok: int = 0
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    samples: list[str] = field(default_factory=list)
+    acknowledged: list[int] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Successful requests per second of wall time."""
+        return self.ok / self.wall if self.wall else 0.0
+
+    def percentile(self, p: float) -> float:
+        """Latency percentile in milliseconds, nearest rank, over every request."""
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+        return ordered[rank] * 1000
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "concurrency": self.concurrency,
+            "requests": self.requests,
+            "ok": self.ok,
+            "errors": sum(self.errors.values()),
+            "error_kinds": dict(self.errors),
+            "error_samples": self.samples[:5],
+            "wall_s": round(self.wall, 3),
+            "rate_per_s": round(self.rate, 3),
+            "p50_ms": round(self.percentile(50), 1),
+            "p99_ms": round(self.percentile(99), 1),
+            "max_ms": round(max(self.latencies, default=0) * 1000, 1),
+        }
+
+
+def _check_reply(kind: str, body: bytes) -> str | None:
+    """None if the reply is what a real agent accepts, else why not."""
+    try:
+        text = zlib.decompress(body)
+    except zlib.error:
+        return "reply_not_zlib"
+    if b"<REPLY" not in text:
+        return "reply_not_reply"
+    if kind.startswith("prolog") and b"<RESPONSE>SEND</RESPONSE>" not in text:
+        return "prolog_not_send"
+    if kind.startswith("inventory") and b"ACCOUNT_UPDATE</RESPONSE>" not in text:
+        return "inventory_bad_response"
+    return None
+
+
+def run_phase(
+    url: str,
+    kind: str,
+    jobs: Sequence[tuple[int, bytes]],
+    concurrency: int,
+    *,
+    timeout: float = 300.0,
+) -> PhaseResult:
+    """POST every ``(agent index, body)`` of ``jobs`` with ``concurrency`` threads."""
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or 80
+    path = parts.path or "/ocsinventory"
+    result = PhaseResult(kind, concurrency, len(jobs))
+    lock = threading.Lock()
+    position = 0
+
+    def worker() -> None:
+        nonlocal position
+        while True:
+            with lock:
+                if position >= len(jobs):
+                    return
+                index, body = jobs[position]
+                position += 1
+            started = time.perf_counter()
+            error: str | None = None
+            detail = ""
+            try:
+                conn = http.client.HTTPConnection(host, port, timeout=timeout)
+                try:
+                    conn.request("POST", path, body=body, headers=HEADERS)
+                    response = conn.getresponse()
+                    payload = response.read()
+                finally:
+                    conn.close()
+                if response.status != 200:
+                    error = f"http_{response.status}"
+                    detail = payload[:200].decode("utf-8", "replace").strip()
+                else:
+                    error = _check_reply(kind, payload)
+            except (OSError, http.client.HTTPException) as exc:
+                error = f"exc_{type(exc).__name__}"
+                detail = str(exc)[:200]
+            elapsed = time.perf_counter() - started
+            with lock:
+                result.latencies.append(elapsed)
+                if error is None:
+                    result.ok += 1
+                    result.acknowledged.append(index)
+                else:
+                    result.errors[error] += 1
+                    if len(result.samples) < 20:
+                        result.samples.append(f"{error}: {detail}" if detail else error)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.wall = time.perf_counter() - started
+    return result
+
+
+def wait_http(url: str, *, expect: int = 400, deadline: float = 120.0) -> bool:
+    """Wait until a GET on the agent endpoint answers ``expect`` (OCS and Ocelot: 400)."""
+    parts = urlsplit(url)
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=5)
+            try:
+                conn.request("GET", parts.path or "/")
+                status = conn.getresponse().status
+            finally:
+                conn.close()
+            if status == expect:
+                return True
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.3)
+    return False
