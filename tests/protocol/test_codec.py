@@ -14,25 +14,10 @@ from hypothesis import strategies as st
 from ocelot.protocol.codec import Framing, decode_body, encode_body
 from ocelot.protocol.errors import ProtocolError, TooLargeError
 from ocelot.protocol.limits import DEFAULT_LIMITS, Limits
+from tests.protocol.hostile_payloads import MiB, zeros_bomb
 
 XML = b'<?xml version="1.0" encoding="UTF-8"?>\n<REQUEST><QUERY>PROLOG</QUERY></REQUEST>\n'
-MiB = 1024 * 1024
 DATA = Path(__file__).parents[1] / "data"
-
-
-def zeros_bomb(size: int) -> bytes:
-    """A valid zlib stream of ``size`` zero bytes (a multiple of 1 MiB), built in milliseconds.
-
-    Each 1 MiB segment is compressed by a fresh raw-deflate compressor and ended with a full
-    flush, so it references nothing before it and can be repeated; the Adler-32 of n zeros is
-    (n mod 65521) << 16 | 1.
-    """
-    assert size % MiB == 0
-    compressor = zlib.compressobj(wbits=-15)
-    segment = compressor.compress(bytes(MiB)) + compressor.flush(zlib.Z_FULL_FLUSH)
-    final = zlib.compressobj(wbits=-15).flush(zlib.Z_FINISH)
-    adler = ((size % 65521) << 16) | 1
-    return b"\x78\x9c" + segment * (size // MiB) + final + adler.to_bytes(4, "big")
 
 
 def test_the_bomb_builder_makes_a_valid_zlib_stream():
@@ -150,6 +135,22 @@ def test_a_zlib_body_with_trailing_garbage_is_refused():
     with pytest.raises(ProtocolError) as caught:
         decode_body(zlib.compress(XML) + b"GARBAGE", try_others=False)
     assert caught.value.reason == "trailing_data"
+
+
+def test_trailing_garbage_after_a_body_larger_than_one_inflate_step_is_refused_at_once():
+    # Regression: the inflate loop fed the trailing bytes to zlib again and again, forever.
+    body = (DATA / "unix-agent-2.10-inventory.xml").read_bytes()
+    for garbage in (b"trailing", b"\x78\x9c" + zlib.compress(b"<A/>")):
+        with pytest.raises(ProtocolError) as caught:
+            decode_body(zlib.compress(body) + garbage, try_others=False)
+        assert caught.value.reason == "trailing_data"
+    with pytest.raises(ProtocolError):
+        decode_body(gzip.compress(body) + b"trailing", try_others=True)
+
+
+def test_line_ends_and_nuls_after_a_stream_are_tolerated():
+    body = (DATA / "unix-agent-2.10-inventory.xml").read_bytes()
+    assert decode_body(zlib.compress(body) + b"\r\n", try_others=False) == (body, Framing.ZLIB)
 
 
 def test_a_truncated_gzip_body_is_refused():

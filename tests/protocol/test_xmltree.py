@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ocelot.protocol.errors import ProtocolError, TooLargeError
 from ocelot.protocol.limits import Limits
 from ocelot.protocol.xmltree import Node, parse_xml, serialize, to_document
+from tests.protocol.hostile_payloads import billion_laughs
 
 # ---------------------------------------------------------------- shape
 
@@ -72,6 +73,20 @@ def test_utf8_text_is_read_as_unicode():
 
 
 @pytest.mark.parametrize(
+    "encoding", ["TF-8", "shift_jis", "utf-7", "utf-32", "rot13", "base64", "idna", "undefined", "x" * 300]
+)
+def test_a_declared_encoding_the_parser_cannot_read_is_refused_with_400(encoding):
+    with pytest.raises(ProtocolError) as caught:
+        parse_xml(f'<?xml version="1.0" encoding="{encoding}"?><A>caf\u00e9</A>'.encode("latin-1"))
+    assert caught.value.status == 400
+
+
+def test_bytes_that_do_not_match_the_declared_encoding_are_refused():
+    with pytest.raises(ProtocolError):
+        parse_xml('<?xml version="1.0" encoding="UTF-8"?><A>caf\u00e9</A>'.encode("latin-1"))
+
+
+@pytest.mark.parametrize(
     "document",
     [
         b"",
@@ -119,11 +134,9 @@ def test_a_parameter_entity_with_an_out_of_band_dtd_is_refused():
 
 
 def test_billion_laughs_is_refused_at_once():
-    entities = "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
-    document = f'<!DOCTYPE A [<!ENTITY l0 "lol">{entities}]><A>&l9;</A>'.encode()
     start = time.monotonic()
     with pytest.raises(ProtocolError):
-        parse_xml(document)
+        parse_xml(billion_laughs())
     assert time.monotonic() - start < 1
 
 
@@ -156,14 +169,6 @@ def test_more_elements_than_the_limit_is_refused_with_413():
     with pytest.raises(TooLargeError) as caught:
         parse_xml(b"<A>" + b"<B/>" * 100 + b"</A>", limits)
     assert caught.value.status == 413
-
-
-def test_a_million_elements_are_refused_quickly():
-    document = b"<A>" + b"<B/>" * 1_000_000 + b"</A>"
-    start = time.monotonic()
-    with pytest.raises(TooLargeError):
-        parse_xml(document)
-    assert time.monotonic() - start < 5
 
 
 def test_a_text_longer_than_the_limit_is_refused_with_413():
@@ -230,8 +235,8 @@ def test_markup_in_values_is_escaped():
 # XML 1.0 cannot carry the C0 controls (other than tab, newline, carriage return), surrogates
 # or U+FFFE/U+FFFF; the reader strips surrounding whitespace from text.
 _XML_CHARS = st.characters(
-    blacklist_categories=("Cs",),
-    blacklist_characters="\ufffe\uffff",
+    codec="utf-8",
+    exclude_characters="\ufffe\uffff",
     min_codepoint=0x20,
 )
 

@@ -30,13 +30,16 @@ def _inflate(body: bytes, wbits: int, limits: Limits) -> bytes:
     inflater = zlib.decompressobj(wbits)
     out = bytearray()
     data = body
-    while data:
+    # Stop at the end of the stream: when the last call was cut by max_length, CPython
+    # leaves the bytes after the stream in unconsumed_tail as well as in unused_data, and
+    # feeding them again would loop forever (trailing garbage after a large body).
+    while data and not inflater.eof:
         chunk = inflater.decompress(data, _CHUNK)
         out += chunk
         _check_inflated(len(out), len(body), limits)
+        if not chunk and len(inflater.unconsumed_tail) == len(data):
+            break  # no progress: never spin
         data = inflater.unconsumed_tail
-        if not chunk and not data:
-            break
     # Drain what zlib still buffers (it may hold output without unconsumed input).
     while not inflater.eof:
         chunk = inflater.decompress(b"", _CHUNK)

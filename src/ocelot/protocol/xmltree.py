@@ -124,6 +124,10 @@ def parse_xml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Node:
         raise ProtocolError(
             "bad_xml", f"the XML is not well-formed ({expat.errors.messages[exc.code]})"
         ) from exc
+    except (LookupError, ValueError) as exc:
+        # pyexpat asks Python's codecs for a declared encoding it does not know itself:
+        # an unknown name, a non-text codec (rot13) or a multi-byte one (shift_jis, utf-7).
+        raise ProtocolError("bad_encoding", "the XML declares an encoding this server does not read") from exc
     except RecursionError as exc:  # pragma: no cover - depth is capped first
         raise ProtocolError("too_deep", "the document is nested too deeply") from exc
     if builder.root is None:
