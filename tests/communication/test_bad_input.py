@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ocelot.inventory.models import (
     SECTION_MODELS,
@@ -30,6 +32,7 @@ from ocelot.inventory.models import (
 )
 from ocelot.inventory.setting_values import set_global
 from ocelot.protocol.sections import SECTIONS
+from ocelot.protocol.xmltree import Node, to_document
 from tests.protocol.hostile_payloads import MiB, billion_laughs, hostile_text, zeros_bomb
 
 DATA = Path(__file__).parents[1] / "data"
@@ -465,3 +468,53 @@ def test_a_hostile_inventory_posted_twice_changes_nothing_the_second_time(client
     assert post(client, zlib.compress(body)).status_code == 200
     after = {label: rows for label, rows in database_state().items() if label in before}
     assert after == before
+
+
+_TEXT_FIELDS = [(spec, field) for spec in SECTIONS for field in spec.fields if field.kind == "text"]
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _stored(computer: Computer, section: str, name: str) -> object:
+    if section == "hardware":
+        return getattr(computer, name)
+    if section == "software":
+        installation = SoftwareInstallation.objects.select_related("software").get(computer=computer)
+        return getattr(
+            installation.software if name in ("name", "publisher", "version") else installation, name
+        )
+    return getattr(SECTION_MODELS[section].objects.get(computer=computer), name)
+
+
+def _column_length(section: str, name: str) -> int | None:
+    if section == "hardware":
+        model: Any = Computer
+    elif section == "software":
+        model = Software if name in ("name", "publisher", "version") else SoftwareInstallation
+    else:
+        model = SECTION_MODELS[section]
+    return model._meta.get_field(name).max_length
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    where=st.sampled_from(_TEXT_FIELDS),
+    value=st.text(st.characters(codec="utf-8", exclude_characters="\ufffe\uffff"), max_size=300),
+)
+def test_any_text_in_any_field_is_stored_as_sent_after_the_documented_normalisation(client, where, value):
+    # Documented: C0 control characters other than tab, LF and CR are stripped, surrounding
+    # whitespace is trimmed, and text is cut to the column's length (security.md S2).
+    spec, field = where
+    device_id = f"prop{abs(hash((spec.tag, field.tag, value))) % 10**9}-2025-01-01-00-00-00"
+    document = to_document(
+        Node(
+            "REQUEST",
+            children=[
+                Node("CONTENT", children=[Node(spec.tag, children=[Node(field.tag, text=value)])]),
+                Node("DEVICEID", text=device_id),
+                Node("QUERY", text="INVENTORY"),
+            ],
+        )
+    )
+    assert post(client, zlib.compress(document)).status_code == 200
+    expected = _CONTROLS.sub("", value).strip()[: _column_length(spec.name, field.name)]
+    assert _stored(Computer.objects.get(device_id=device_id), spec.name, field.name) == expected

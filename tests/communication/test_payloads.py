@@ -7,6 +7,7 @@ independently of the server's reader; the only shared knowledge is the section t
 
 from __future__ import annotations
 
+import gzip
 import re
 import xml.etree.ElementTree as ET
 import zlib
@@ -213,6 +214,32 @@ def test_the_same_inventory_twice_changes_no_row(client):
     before = section_ids(computer)
     assert account_update(post(client, UNIX)) is None
     assert section_ids(computer) == before
+
+
+def test_the_injector_posts_a_plain_local_mode_file_and_gets_a_plain_reply(client):
+    # protocol.md §13: --local writes uncompressed XML; ocsinventory-injector.pl posts it unchanged.
+    response = client.post(
+        "/ocsinventory",
+        data=UNIX,
+        content_type="Application/x-compress",
+        HTTP_USER_AGENT="OCS-NG_INJECTOR_PL_v3",
+    )
+    assert response.status_code == 200
+    assert ET.fromstring(response.content).findtext("RESPONSE") == "NO_ACCOUNT_UPDATE"
+    computer = Computer.objects.get(device_id=UNIX_DEVICE)
+    assert stored_rows(computer, "SOFTWARES") == expected_rows(UNIX, "SOFTWARES")
+
+
+def test_a_gzip_inventory_is_stored_and_answered_in_gzip(client):
+    response = client.post(
+        "/ocsinventory",
+        data=gzip.compress(FUSION),
+        content_type="application/x-compress-gzip",
+        HTTP_USER_AGENT=FUSION_UA,
+    )
+    assert response.status_code == 200
+    assert ET.fromstring(gzip.decompress(response.content)).findtext("RESPONSE") == "NO_ACCOUNT_UPDATE"
+    assert Computer.objects.filter(device_id=FUSION_DEVICE).exists()
 
 
 # ---------------------------------------------------------------- CHECKSUM (protocol.md §5.3)
