@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
+from ocelot.communication import views
 from ocelot.deployment.agent_files import save_agent_file
+from ocelot.inventory.ingest import IngestError
 from ocelot.inventory.models import Computer, Group, GroupMember, RegistryQuery
 from ocelot.inventory.setting_values import set_global, set_override
 
@@ -333,3 +336,26 @@ def test_the_interface_the_agent_connects_from_becomes_its_address(client):
     post(client, zlib.compress(FUSION), FUSION_UA, REMOTE_ADDR="198.51.100.7")
     computer = Computer.objects.get(device_id=FUSION_DEVICE)
     assert (computer.source_ip, computer.ip_address) == ("198.51.100.7", "198.51.100.7")
+
+
+# ---------------------------------------------------------------- a busy server (security.md R5, T14)
+
+
+def _fail_with(error: Exception) -> Any:
+    def store_inventory(*args: object, **kwargs: object) -> Any:
+        raise error
+
+    return store_inventory
+
+
+@pytest.mark.parametrize(
+    "error",
+    [IngestError("the server is busy, try again later", status=503), OperationalError("deadlock detected")],
+    ids=["retries-exhausted", "database-error"],
+)
+def test_a_busy_server_answers_503_with_retry_after_and_no_details(client, monkeypatch, error):
+    monkeypatch.setattr(views, "store_inventory", _fail_with(error))
+    response = post(client, zlib.compress(FUSION), FUSION_UA)
+    assert response.status_code == 503
+    assert 30 <= int(response["Retry-After"]) <= 120
+    assert b"deadlock" not in response.content and b"Traceback" not in response.content

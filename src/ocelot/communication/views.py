@@ -113,7 +113,11 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         return _refuse(exc.status, str(exc))
     except IngestError as exc:
         log.info("refused inventory from %s: %s", address, exc)
-        return _refuse(exc.status, str(exc))
+        response = _refuse(exc.status, str(exc))
+        if exc.status == 503:
+            # Retries exhausted: the agent must come back later, not at once (security.md T14).
+            response["Retry-After"] = str(random.randint(30, 120))
+        return response
     except DatabaseError:
         log.exception("database unavailable while answering %s", address)
         response = _refuse(503, "the server is busy, try again later")
