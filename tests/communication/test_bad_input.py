@@ -9,8 +9,10 @@ inventory would show.
 from __future__ import annotations
 
 import io
+import random
 import re
 import socket
+import string
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,25 +198,41 @@ def test_a_million_elements_are_refused_with_413(client, known_computer):
     items = b"".join(b"<SOFTWARES><NAME>%d</NAME></SOFTWARES>" % i for i in range(500_000))
     body = request("INVENTORY", f"<CONTENT>{items.decode()}</CONTENT>")
     assert body.count(b"<SOFTWARES>") + body.count(b"<NAME>") == 1_000_000
-    assert_refused(client, zlib.compress(body, 1), 413)
+    response = assert_refused(client, zlib.compress(body, 1), 413)
+    assert b"too many elements" in response.content
 
 
 def test_nesting_ten_thousand_deep_is_refused(client, known_computer):
     nested = "<X>" * 10_000 + "</X>" * 10_000
-    assert_refused(client, zlib.compress(request("INVENTORY", f"<CONTENT>{nested}</CONTENT>")), 400)
+    response = assert_refused(
+        client, zlib.compress(request("INVENTORY", f"<CONTENT>{nested}</CONTENT>")), 400
+    )
+    assert b"nested too deeply" in response.content
+
+
+def _letters(count: int, alphabet: str = string.ascii_letters) -> bytes:
+    """Incompressible-enough text: a repeated letter would trip the compression-ratio cap first."""
+    return "".join(random.Random(count).choices(alphabet, k=count)).encode()
 
 
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        (b"<NAME>vm</NAME>", b"<NAME>" + b"x" * MiB + b"</NAME>"),
-        (b"<NAME>adduser</NAME>", b"<NAME>" + b"\xc3\xa9" * (MiB // 2) + b"</NAME>"),
-        (b"<BIOS>", b'<BIOS SSN="' + b"1" * MiB + b'">'),
+        (b"<NAME>vm</NAME>", b"<NAME>" + _letters(MiB) + b"</NAME>"),
+        (b"<NAME>adduser</NAME>", b"<NAME>" + _letters(MiB // 2, "\u00e9\u00e8\u00ea\u00eb") + b"</NAME>"),
+        (b"<BIOS>", b'<BIOS SSN="' + _letters(MiB, string.digits) + b'">'),
     ],
     ids=["hardware-name", "software-name", "attribute"],
 )
 def test_a_field_value_of_one_mebibyte_is_refused_with_413(client, known_computer, old, new):
-    assert_refused(client, zlib.compress(sample_with(old, new)), 413)
+    response = assert_refused(client, zlib.compress(sample_with(old, new)), 413)
+    assert b"value is too long" in response.content
+
+
+def test_an_unknown_field_with_a_name_of_one_mebibyte_is_refused(client, known_computer):
+    name = _letters(MiB)
+    body = sample_with(b"<NAME>vm</NAME>", b"<NAME>vm</NAME><%s>1</%s>" % (name, name))
+    assert_refused(client, zlib.compress(body), 400)
 
 
 # ---------------------------------------------------------------- DTD and entities (T03, T04)

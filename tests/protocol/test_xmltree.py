@@ -191,6 +191,19 @@ def test_an_attribute_longer_than_the_limit_is_refused():
         parse_xml(b'<A B="' + b"x" * 1001 + b'"/>', limits)
 
 
+def test_element_and_attribute_names_longer_than_the_limit_are_refused():
+    limits = Limits(max_name=20)
+    assert parse_xml(b"<" + b"A" * 20 + b' B="1"/>', limits).attrib == {"B": "1"}
+    for document in (
+        b"<" + b"A" * 21 + b"/>",
+        b"<A " + b"B" * 21 + b'="1"/>',
+        b"<A><" + b"C" * 21 + b"/></A>",
+    ):
+        with pytest.raises(ProtocolError) as caught:
+            parse_xml(document, limits)
+        assert caught.value.reason == "name_too_long"
+
+
 def test_too_many_attributes_on_one_element_are_refused():
     limits = Limits(max_attributes=10)
     attributes = b" ".join(b'a%d="1"' % i for i in range(11))

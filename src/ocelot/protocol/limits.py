@@ -22,6 +22,8 @@ class Limits:
     max_elements: int = 300_000
     max_text: int = 64 * 1024
     max_attributes: int = 64
+    # Element and attribute names: unknown ones become keys of stored mappings (``extra``).
+    max_name: int = 256
     max_rows_per_section: int = 50_000
 
 

@@ -74,6 +74,8 @@ class _Builder:
             raise ProtocolError("too_deep", "the document is nested too deeply")
         if len(attrs) > self.limits.max_attributes:
             raise ProtocolError("too_many_attributes", "an element has too many attributes")
+        if len(tag) > self.limits.max_name or any(len(name) > self.limits.max_name for name in attrs):
+            raise ProtocolError("name_too_long", "an element or attribute name is too long")
         for value in attrs.values():
             if len(value) > self.limits.max_text:
                 raise TooLargeError("value_too_long", "an attribute value is too long")
