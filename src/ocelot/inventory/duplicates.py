@@ -128,7 +128,9 @@ def absorb(keep: Computer, absorbed: Computer, *, take_account_info: bool = True
 
 def absorb_duplicates(computer: Computer, level: int) -> bool:
     """Merge every automatic duplicate of a freshly inventoried computer into it."""
-    found = list(candidates(computer, level).select_for_update().order_by("first_seen_at", "id"))
+    # PostgreSQL refuses FOR UPDATE with DISTINCT: find the ids, then lock the rows.
+    ids = list(candidates(computer, level).values_list("pk", flat=True))
+    found = list(Computer.objects.select_for_update().filter(pk__in=ids).order_by("first_seen_at", "id"))
     # Oldest last, so that the oldest account info is the one kept.
     for other in reversed(found):
         absorb(computer, other)
