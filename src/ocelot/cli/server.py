@@ -92,13 +92,6 @@ def run(*, http: str | None, https: str | None, workers: int | None) -> int:
     config = settings.CONFIG
     count = workers or config.workers
     tls = (str(config.pki_dir / "server.pem"), str(config.pki_dir / "server.key"))
-    children = [
-        _gunicorn(config.http_bind, count, config.threads, None),
-        _gunicorn(config.https_bind, count, config.threads, tls),
-    ]
-    print(f"Ocelot serving agents on http://{config.http_bind}/ocsinventory", flush=True)
-    print(f"Ocelot serving the console and info files on https://{config.https_bind}/", flush=True)
-
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -107,6 +100,13 @@ def run(*, http: str | None, https: str | None, workers: int | None) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    children = [
+        _gunicorn(config.http_bind, count, config.threads, None),
+        _gunicorn(config.https_bind, count, config.threads, tls),
+    ]
+    print(f"Ocelot serving agents on http://{config.http_bind}/ocsinventory", flush=True)
+    print(f"Ocelot serving the console and info files on https://{config.https_bind}/", flush=True)
+
     status = 0
     while not stopping:
         if any(child.poll() is not None for child in children):
