@@ -11,14 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ocelot.inventory.ingest import IngestError, store_inventory
-from ocelot.protocol.codec import decode_body
-from ocelot.protocol.errors import ProtocolError
+from ocelot.inventory.local_import import IngestError, ProtocolError, import_inventory
 from ocelot.protocol.limits import DEFAULT_LIMITS
-from ocelot.protocol.messages import Inventory, read_request
-from ocelot.protocol.xmltree import parse_xml
-
-USER_AGENT = "Ocelot-Import"
 
 
 def _files(paths: list[str]) -> list[Path]:
@@ -36,13 +30,9 @@ def _files(paths: list[str]) -> list[Path]:
 
 def import_file(path: Path) -> None:
     """Import one file or raise ProtocolError / IngestError / OSError."""
-    if path.stat().st_size > DEFAULT_LIMITS.max_body:
-        raise ProtocolError("body_too_large", "the file exceeds the size limit")
-    xml, _framing = decode_body(path.read_bytes(), try_others=True)
-    message = read_request(parse_xml(xml))
-    if not isinstance(message, Inventory):
-        raise ProtocolError("not_inventory", "the file is not an inventory (QUERY=INVENTORY)")
-    store_inventory(message, source_ip="", user_agent=USER_AGENT, imported=True)
+    with path.open("rb") as handle:
+        data = handle.read(DEFAULT_LIMITS.max_body + 1)
+    import_inventory(data)
 
 
 def run(paths: list[str]) -> int:
