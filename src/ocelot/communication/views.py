@@ -15,13 +15,13 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ocelot.communication.client_address import client_address
 from ocelot.deployment.agent_files import AgentFileUnavailableError, read_agent_file
 from ocelot.deployment.results import record_result
 from ocelot.inventory.contact import answer_contact
 from ocelot.inventory.ingest import IngestError, store_inventory
 from ocelot.inventory.network_notice import apply_network_notice
 from ocelot.inventory.setting_values import global_value
+from ocelot.protocol.client_address import client_address
 from ocelot.protocol.codec import Framing, decode_body, encode_body
 from ocelot.protocol.errors import ProtocolError, TooLargeError
 from ocelot.protocol.limits import DEFAULT_LIMITS

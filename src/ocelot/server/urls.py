@@ -1,7 +1,11 @@
-"""URL map: the agent endpoint; the console and the API join in later issues."""
+"""URL map: the agent endpoint, the API and the console."""
 
 from django.urls import include, path
 
+from ocelot.api.urls import api
+
 urlpatterns = [
     path("", include("ocelot.communication.urls")),
+    path("api/", api.urls),
+    path("", include("ocelot.console.urls")),
 ]

@@ -1,0 +1,6 @@
+"""The console's URL map: one module per domain contributes its routes."""
+
+from ocelot.console import accounts, computers, configuration
+
+app_name = "console"
+urlpatterns = accounts.urlpatterns + computers.urlpatterns + configuration.urlpatterns
