@@ -77,6 +77,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Password hashing is deliberately slow in production; tests only need it correct.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # SIGTERM (run-suite.sh's time limit, a CI cancel) ends the session like Ctrl-C does:
     # fixtures are torn down, so the server processes they started are stopped too.
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
