@@ -3,7 +3,8 @@
 #   PostgreSQL and MariaDB servers (throwaway instances, tests/system/run-suite.sh),
 #   the MariaDB client library and a compiler for mysqlclient,
 #   Debian's ocsinventory-agent 2.10 and what a default install recommends (they shape
-#   its inventory), for tests/communication/test_real_agent.py.
+#   its inventory), for tests/communication/test_real_agent.py;
+#   Chromium for the console's browser tests (tests/browser/, Playwright drives it).
 #
 # As root: installs whatever is missing (one `apt-get update`, no recommends) without
 # letting the packages start their daemons. Not root: prints what is missing and fails.
@@ -16,6 +17,7 @@ PACKAGES=(
   ocsinventory-agent
   dmidecode pciutils libio-socket-ssl-perl liblwp-protocol-https-perl libnet-netmask-perl
   libparse-edid-perl
+  chromium fonts-dejavu-core gettext
 )
 
 missing=()
