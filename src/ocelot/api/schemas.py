@@ -1,8 +1,17 @@
-"""Response and request schemas shared by the v1 routers."""
+"""Response and request schemas shared by the v1 routers.
+
+Every inventory string is a plain JSON string: the API never returns HTML, so a hostname
+such as ``<script>alert(1)</script>`` comes back verbatim and inert (security.md T39).
+"""
 
 from __future__ import annotations
 
-from ninja import Schema
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from ocelot.api.requests import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 
 
 class Me(Schema):
@@ -11,5 +20,172 @@ class Me(Schema):
 
 
 class Error(Schema):
-    code: str
-    message: str
+    code: str = Field(description="a stable machine-readable code, e.g. forbidden, invalid_sort")
+    message: str = Field(description="one line for a human")
+
+
+class Paging(Schema):
+    """Query parameters of every list: bounded pages."""
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"items per page, at most {MAX_LIMIT}")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="items to skip")
+
+
+class Page(Schema):
+    count: int = Field(description="items matching, over every page")
+    limit: int
+    offset: int
+
+
+# -- computers
+
+
+class ComputerItem(Schema):
+    id: int
+    device_id: str
+    name: str
+    os: str
+    ip: str
+    memory: int | None = Field(description="MB")
+    tag: str
+    last_inventory_at: datetime | None
+    last_contact_at: datetime | None
+    user_agent: str
+
+
+class ComputerPage(Page):
+    items: list[ComputerItem]
+
+
+class SoftwareInstalled(Schema):
+    name: str
+    publisher: str
+    version: str
+    category: str
+    comments: str
+    file_size: int | None
+    folder: str
+    source: str
+    install_date: str
+    architecture: str
+    bits_width: str
+    filename: str
+    guid: str
+    language: str
+    status: str
+    extra: dict[str, Any]
+
+
+class AccountInfoOut(Schema):
+    tag: str
+    fields: dict[str, str] = Field(description="every defined account info field, empty when unset")
+
+
+class ComputerSettingsOut(Schema):
+    overrides: dict[str, int | str] = Field(description="the computer's own values")
+    effective: dict[str, int | str] = Field(description="what its agent gets: own, group, global or default")
+
+
+class OtherSectionOut(Schema):
+    tag: str
+    data: dict[str, Any]
+
+
+class ComputerDetail(ComputerItem):
+    first_seen_at: datetime | None
+    source_ip: str
+    imported: bool
+    hardware: dict[str, Any] = Field(description="every field of the HARDWARE section, extra included")
+    sections: dict[str, list[dict[str, Any]]] = Field(
+        description="every inventory section: its rows as field -> value, with an 'extra' object"
+    )
+    other_sections: list[OtherSectionOut]
+    software: list[SoftwareInstalled]
+    account_info: AccountInfoOut
+    settings: ComputerSettingsOut
+
+
+class ValueIn(Schema):
+    value: int | str
+
+
+class AccountInfoIn(Schema):
+    tag: str | None = Field(None, max_length=255, description="absent: unchanged")
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="field name -> value; absent fields unchanged"
+    )
+
+
+# -- software
+
+
+class SoftwareItem(Schema):
+    id: int
+    name: str
+    publisher: str
+    version: str
+    category: str
+    installations: int = Field(description="installations on computers the user may see")
+
+
+class SoftwarePage(Page):
+    items: list[SoftwareItem]
+
+
+# -- settings
+
+
+class SettingItem(Schema):
+    name: str
+    value: int | str
+    default: int | str
+    help: str
+    category: str
+    unit: str
+    kind: str = Field(description="int, bool or text")
+    minimum: int | None
+    maximum: int | None
+    scopes: list[str] = Field(description="where it may be set: global, group, computer")
+
+
+class SettingPage(Page):
+    items: list[SettingItem]
+
+
+class OverrideOut(Schema):
+    name: str
+    value: int | str
+
+
+# -- users
+
+
+class UserItem(Schema):
+    id: int
+    username: str
+    administrator: bool
+    active: bool
+    allowed_tags: list[str] = Field(description="empty: every computer")
+    last_login: datetime | None
+    date_joined: datetime
+
+
+class UserPage(Page):
+    items: list[UserItem]
+
+
+class UserIn(Schema):
+    username: str = Field(min_length=1, max_length=150)
+    administrator: bool = False
+    allowed_tags: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class UserChange(Schema):
+    administrator: bool | None = None
+    allowed_tags: list[str] | None = Field(None, max_length=1000)
+    active: bool | None = None
+
+
+class UserCreated(Schema):
+    user: UserItem
+    password: str = Field(description="generated; shown this once")
