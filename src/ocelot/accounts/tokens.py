@@ -44,3 +44,11 @@ def create_token_for(username: str, name: str) -> str:
     if user is None:
         raise LookupError(f"no user named {username!r}")
     return create_token(user, name)[1]
+
+
+def tokens_for(username: str) -> list[ApiToken]:
+    """For ``ocelot tokens list``: a user's tokens, newest first (never their secrets)."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise LookupError(f"no user named {username!r}")
+    return list(ApiToken.objects.filter(user=user).order_by("-created_at", "-id"))

@@ -1,4 +1,4 @@
-"""The ``ocelot`` command: server, import, settings and users (more verbs join with later issues).
+"""The ``ocelot`` command: server, import, settings, users and tokens (more verbs join with later issues).
 
 Every verb parses its arguments, calls one domain function and prints the result; errors
 are one line on stderr with a non-zero exit code.
@@ -59,6 +59,26 @@ def _cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tokens(args: argparse.Namespace) -> int:
+    _setup_django()
+    from ocelot.accounts import audit, tokens
+
+    try:
+        if args.action == "create":
+            secret = tokens.create_token_for(args.username, args.name)
+            audit.record(None, "token.create", args.username, name=args.name)
+            print(f"token for {args.username} (shown once, keep it secret): {secret}")
+            return 0
+        for token in tokens.tokens_for(args.username):
+            used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+            created = f"{token.created_at:%Y-%m-%d %H:%M}"
+            print(f"{token.prefix}...  {token.name}  created {created}  last used {used}")
+    except LookupError as exc:
+        print(f"ocelot tokens: {exc.args[0]}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocelot", description="Ocelot inventory and deployment server")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -98,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("username")
     add.add_argument("--admin", action="store_true", help="an administrator")
     users.set_defaults(func=_cmd_users)
+
+    tok = verbs.add_parser("tokens", help="REST API tokens of a user")
+    tok_verbs = tok.add_subparsers(dest="action", required=True)
+    tok_create = tok_verbs.add_parser("create", help="a new token; its secret is printed once")
+    tok_create.add_argument("username")
+    tok_create.add_argument("--name", default="cli", help="what the token is for (default: cli)")
+    tok_list = tok_verbs.add_parser("list", help="a user's tokens (prefix, name, creation, last use)")
+    tok_list.add_argument("username")
+    tok.set_defaults(func=_cmd_tokens)
     return parser
 
 
