@@ -40,7 +40,7 @@ def test_the_three_built_in_categories_come_first_then_the_administrators_by_nam
 
 def test_selected_software_moves_to_a_new_category_named_by_the_administrator() -> None:
     office_97, office_xp, editor = _software("MS Office 97"), _software("MS Office XP"), _software("vim")
-    assert dictionary.move([office_97.pk, office_xp.pk], "  Microsoft Office ") == 2
+    assert dictionary.move([office_97.pk, office_xp.pk], "  Microsoft Office ") == (2, "Microsoft Office")
     assert set(dictionary.software(category="Microsoft Office")) == {office_97, office_xp}
     assert list(dictionary.software(category=dictionary.NEW)) == [editor]
 
@@ -48,7 +48,7 @@ def test_selected_software_moves_to_a_new_category_named_by_the_administrator() 
 def test_a_new_category_spelled_like_an_existing_one_joins_it() -> None:
     _software("MS Office 97", category="Microsoft Office")
     other = _software("MS Office XP")
-    dictionary.move([other.pk], "MICROSOFT OFFICE")
+    assert dictionary.move([other.pk], "MICROSOFT OFFICE") == (1, "Microsoft Office")
     other.refresh_from_db()
     assert other.category == "Microsoft Office"
 
@@ -104,8 +104,8 @@ def test_move_all_moves_every_matching_software_not_only_one_page() -> None:
     for number in range(120):
         _software(f"KB{number:04d} update")
     _software("vim")
-    moved = dictionary.move_all(dictionary.IGNORED, category=dictionary.NEW, search="update")
-    assert moved == 120
+    moved = dictionary.move_all("ignored", category=dictionary.NEW, search="update")
+    assert moved == (120, dictionary.IGNORED)
     assert _categories()[dictionary.IGNORED] == 120
     assert [s.name for s in dictionary.software(category=dictionary.NEW)] == ["vim"]
 

@@ -125,8 +125,9 @@ def installation_counts(software_ids: Iterable[int]) -> dict[int, int]:
     return dict(rows)
 
 
-def move(software_ids: Iterable[int], to: str) -> int:
-    """Move the chosen software to the category named ``to``; returns how many moved."""
+def move(software_ids: Iterable[int], to: str) -> tuple[int, str]:
+    """Move the chosen software to the category named ``to``; returns how many moved and
+    the category's stored name."""
     ids = sorted({int(i) for i in software_ids})
     if not ids:
         raise DictionaryError(_("Tick the software to move."))
@@ -134,14 +135,16 @@ def move(software_ids: Iterable[int], to: str) -> int:
         raise DictionaryError(_("At most %(max)d software may be ticked at once.") % {"max": MAX_SELECTION})
     with transaction.atomic():
         target = category_name(to)
-        return Software.objects.filter(pk__in=ids).update(category=target)
+        return Software.objects.filter(pk__in=ids).update(category=target), target
 
 
-def move_all(to: str, *, category: str | None = None, search: str = "") -> int:
+def move_all(to: str, *, category: str | None = None, search: str = "") -> tuple[int, str]:
     """Move every software of ``category`` (None: every category) whose name contains
-    ``search``, not only the page shown, to the category named ``to``."""
+    ``search``, not only the page shown, to the category named ``to``; returns how many
+    moved and the category's stored name."""
     if category is None and not search:
         raise DictionaryError(_("Choose a category or search for software before moving all of it."))
     with transaction.atomic():
         target = category_name(to)
-        return software(category=category, search=search).exclude(category=target).update(category=target)
+        moved = software(category=category, search=search).exclude(category=target).update(category=target)
+    return moved, target
