@@ -77,3 +77,5 @@ def test_the_openapi_document_and_the_docs_are_served() -> None:
     assert "bearer" in json.dumps(document.json()["components"]["securitySchemes"]).lower()
     docs = Client().get("/api/docs", secure=True)
     assert docs.status_code == 200
+    assert b"/api/openapi.json" in docs.content
+    assert b"http://" not in docs.content and b"https://" not in docs.content  # no CDN at run time

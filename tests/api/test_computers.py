@@ -22,6 +22,7 @@ LIST_FIELDS = {
     "last_inventory_at",
     "last_contact_at",
     "user_agent",
+    "own_settings",
 }
 
 
@@ -48,13 +49,20 @@ def test_the_list_is_sorted_by_name_unless_asked_otherwise(admin: Caller, fleet:
     assert names == sorted(names)
     tags = [item["tag"] for item in admin.get("/api/v1/computers", {"sort": "-tag"}).json()["items"]]
     assert tags == ["PARIS", "PARIS", "LYON"]
-    ids = [item["id"] for item in admin.get("/api/v1/computers", {"sort": "id"}).json()["items"]]
+    ids = [
+        item["device_id"] for item in admin.get("/api/v1/computers", {"sort": "device_id"}).json()["items"]
+    ]
     assert ids == sorted(ids)
+    newest = admin.get("/api/v1/computers", {"sort": "-last_inventory_at"}).json()["items"]
+    assert newest == admin.get("/api/v1/computers", {"sort": "-last_inventory"}).json()["items"]
+    assert [item["last_inventory_at"] for item in newest] == sorted(
+        (item["last_inventory_at"] for item in newest), reverse=True
+    )
 
 
 def test_pages_are_bounded(admin: Caller, fleet: dict[str, Computer]) -> None:
-    first = admin.get("/api/v1/computers", {"limit": 2, "sort": "id"}).json()
-    second = admin.get("/api/v1/computers", {"limit": 2, "offset": 2, "sort": "id"}).json()
+    first = admin.get("/api/v1/computers", {"limit": 2, "sort": "device_id"}).json()
+    second = admin.get("/api/v1/computers", {"limit": 2, "offset": 2, "sort": "device_id"}).json()
     assert first["count"] == second["count"] == 3
     assert len(first["items"]) == 2
     assert len(second["items"]) == 1
@@ -102,6 +110,9 @@ def test_one_computer_has_every_section_its_software_account_info_and_settings(
     assert body["settings"]["overrides"] == {"FREQUENCY": 7}
     assert body["settings"]["effective"]["FREQUENCY"] == 7
     assert body["settings"]["effective"]["PROLOG_FREQ"] == 24
+    assert body["own_settings"] is True
+    listed = {item["id"]: item["own_settings"] for item in admin.get("/api/v1/computers").json()["items"]}
+    assert listed == {unix.pk: True, fleet["paris"].pk: False, fleet["lyon"].pk: False}
 
 
 def test_a_computer_page_costs_a_bounded_number_of_queries(

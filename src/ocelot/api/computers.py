@@ -18,8 +18,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ocelot.accounts import audit
 from ocelot.accounts.roles import PermissionDeniedError, computer_for, visible_computers
 from ocelot.api.auth import administrators_only
-from ocelot.api.errors import not_found
-from ocelot.api.requests import address_of, administrator, page, refuse_unknown_parameters, sort_fields
+from ocelot.api.errors import ApiError, not_found
+from ocelot.api.requests import address_of, administrator, page, refuse_unknown_parameters
 from ocelot.api.schemas import (
     ComputerDetail,
     ComputerPage,
@@ -30,25 +30,20 @@ from ocelot.api.schemas import (
 )
 from ocelot.inventory import setting_values
 from ocelot.inventory.account_info import server_pairs
+from ocelot.inventory.computer_queries import COLUMNS, DEFAULT_SORT, ListError, list_rows
 from ocelot.inventory.models import SECTION_MODELS, Computer, SettingOverride, SoftwareInstallation
 from ocelot.inventory.search import OPERATORS, criteria_from_params, search
 from ocelot.inventory.setting_catalogue import SettingError, definition
 
 router = Router(tags=["computers"])
 
-# Public sort names -> columns (security.md T38: identifiers only from an allow-list).
-SORTS: dict[str, str | tuple[str, ...]] = {
-    "id": "id",
-    "name": ("name", "id"),
-    "device_id": "device_id",
-    "os": ("os_name", "id"),
-    "ip": ("ip_address", "id"),
-    "memory": ("memory", "id"),
-    "tag": ("account_info__tag", "id"),
-    "last_inventory_at": ("last_inventory_at", "id"),
-    "last_contact_at": ("last_contact_at", "id"),
-    "user_agent": ("user_agent", "id"),
+# The list item's names for the console's sort keys (ocelot.inventory.computer_queries.COLUMNS).
+SORT_ALIASES = {
+    "last_inventory_at": "last_inventory",
+    "last_contact_at": "last_contact",
+    "user_agent": "agent",
 }
+SORT_KEYS = (*COLUMNS, *SORT_ALIASES)
 
 CRITERIA_PARAMETERS = ("field", "op", "value", "value2")
 
@@ -103,19 +98,23 @@ def _list_item(row: dict[str, Any]) -> dict[str, Any]:
         "last_inventory_at": row["last_inventory_at"],
         "last_contact_at": row["last_contact_at"],
         "user_agent": row["user_agent"],
+        "own_settings": bool(row.get("has_own_settings")),
     }
 
 
 def computer_rows(computers: QuerySet[Computer]) -> QuerySet[Any]:
     """The list columns of each computer, in one query (no per-computer lookups)."""
-    return computers.values(*_LIST_COLUMNS, tag=F("account_info__tag"))
+    return computers.values(*_LIST_COLUMNS, "has_own_settings", tag=F("account_info__tag"))
 
 
 class ComputerListQuery(Schema):
     """The documented parameters of the list; the search criteria come as repeated
     ``field`` / ``op`` / ``value`` / ``value2``, the console's search format."""
 
-    sort: str = Field("name", description=f"one of {', '.join(SORTS)}, optionally preceded by '-'")
+    sort: str = Field(
+        DEFAULT_SORT,
+        description=f"a column of the console's list ({', '.join(SORT_KEYS)}), optionally preceded by '-'",
+    )
     field: list[str] = Field(
         default_factory=list,
         description="field of each criterion: name, os, ip, software, memory, tag, account:<name>, ...",
@@ -143,10 +142,18 @@ def list_computers(
     request: HttpRequest, query: Query[ComputerListQuery], paging: Query[Paging]
 ) -> dict[str, Any]:
     refuse_unknown_parameters(request, {"sort"}, repeatable=CRITERIA_PARAMETERS)
-    order = sort_fields(query.sort, SORTS)
+    descending = query.sort.startswith("-")
+    key = query.sort[1:] if descending else query.sort
+    sort = ("-" if descending else "") + SORT_ALIASES.get(key, key)
     criteria = criteria_from_params(request.GET)
     computers = search(visible_computers(request.user), criteria)  # type: ignore[attr-defined]
-    return page(computer_rows(computers.order_by(*order)), paging.limit, paging.offset, _list_item)
+    try:
+        rows = list_rows(computers, sort)
+    except ListError:
+        raise ApiError(
+            400, "invalid_sort", f"sort must be one of {', '.join(SORT_KEYS)}, optionally preceded by '-'"
+        ) from None
+    return page(computer_rows(rows), paging.limit, paging.offset, _list_item, counted=computers)
 
 
 def _section_rows(model: type[Model], computer: Computer) -> list[dict[str, Any]]:
@@ -186,6 +193,7 @@ def _settings(computer: Computer) -> dict[str, Any]:
 
 def computer_detail(computer: Computer) -> dict[str, Any]:
     account = account_info_of(computer)
+    settings = _settings(computer)
     return {
         **_list_item({"tag": account["tag"], **{name: getattr(computer, name) for name in _LIST_COLUMNS}}),
         "first_seen_at": computer.first_seen_at,
@@ -200,7 +208,8 @@ def computer_detail(computer: Computer) -> dict[str, Any]:
         "other_sections": list(computer.other_sections.order_by("pk").values("tag", "data")),
         "software": _software(computer),
         "account_info": account,
-        "settings": _settings(computer),
+        "settings": settings,
+        "own_settings": bool(settings["overrides"]),
     }
 
 

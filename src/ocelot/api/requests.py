@@ -69,8 +69,17 @@ def sort_fields(sort: str, allowed: Mapping[str, str | Sequence[str]]) -> list[s
 
 
 def page(
-    queryset: QuerySet[Any], limit: int, offset: int, item: Callable[[Any], T] = lambda row: row
+    queryset: QuerySet[Any],
+    limit: int,
+    offset: int,
+    item: Callable[[Any], T] = lambda row: row,
+    *,
+    counted: QuerySet[Any] | None = None,
 ) -> dict[str, Any]:
-    """One bounded page of a query: the total count and at most ``limit`` items."""
+    """One bounded page of a query: the total count and at most ``limit`` items.
+
+    ``counted`` is the same set without the page's joins and annotations, cheaper to count.
+    """
     rows = list(queryset[offset : offset + limit])
-    return {"count": queryset.count(), "limit": limit, "offset": offset, "items": [item(row) for row in rows]}
+    total = (queryset if counted is None else counted).count()
+    return {"count": total, "limit": limit, "offset": offset, "items": [item(row) for row in rows]}

@@ -51,6 +51,7 @@ class ComputerItem(Schema):
     last_inventory_at: datetime | None
     last_contact_at: datetime | None
     user_agent: str
+    own_settings: bool = Field(description="it has settings of its own (the console's marker)")
 
 
 class ComputerPage(Page):
