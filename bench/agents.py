@@ -149,6 +149,10 @@ def run_scenario(
     }
 
 
+def _target_key(name: str) -> str:
+    return "ocs" if name == OcsReference.name else name
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.agents",
@@ -156,8 +160,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--targets", default=",".join(TARGETS), help=f"comma list of {', '.join(TARGETS)}")
     parser.add_argument("--concurrency", default="1,8,32", help="comma list of client concurrency levels")
-    parser.add_argument("--agents", type=int, default=300, help="agents per level for Ocelot (default 300)")
-    parser.add_argument("--ref-agents", type=int, default=64, help="agents per level for OCS (default 64)")
+    parser.add_argument("--agents", type=int, default=200, help="agents per level for Ocelot (default 200)")
+    parser.add_argument("--ref-agents", type=int, default=48, help="agents per level for OCS (default 48)")
     parser.add_argument(
         "--min-prologs", type=int, default=1000, help="known-computer PROLOGs per scenario (default 1000)"
     )
@@ -175,7 +179,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quiet-wait",
         type=float,
-        default=180.0,
+        default=90.0,
         help="before each scenario, wait up to this many seconds for other work to stop (0: never)",
     )
     parser.add_argument(
@@ -205,26 +209,33 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"building {largest} agents for c={level}")
         fleets[level] = make_fleet(largest, f"bench-c{level}")
 
+    # Every target is up for the whole run and the levels are interleaved (OCS c=1, Ocelot
+    # c=1, ..., OCS c=8, ...): each ratio compares figures taken minutes apart, not tens.
     scenarios: list[dict[str, Any]] = []
     versions: dict[str, dict[str, str]] = {}
-    for name in args.target_list:
-        target: OcelotTarget | OcsReference
-        if name == "ocs":
-            target = OcsReference(keep_running=args.keep_reference)
-            count = args.ref_agents
-        else:
-            target = OcelotTarget(
-                name.split("-", 1)[1], workers=args.workers, threads=args.threads, settings=args.settings
-            )
-            count = args.agents
-        _log(f"starting {target.name}")
-        target.open()
-        try:
+    targets: list[tuple[OcelotTarget | OcsReference, int]] = []
+    try:
+        for name in args.target_list:
+            target: OcelotTarget | OcsReference
+            if name == "ocs":
+                target = OcsReference(keep_running=args.keep_reference)
+                count = args.ref_agents
+            else:
+                target = OcelotTarget(
+                    name.split("-", 1)[1], workers=args.workers, threads=args.threads, settings=args.settings
+                )
+                count = args.agents
+            _log(f"starting {target.name}")
+            targets.append((target, count))
+            target.open()
             versions[target.name] = target.versions()
-            for level in args.levels:
+        for level in args.levels:
+            for target, count in targets:
                 scenarios.append(run_scenario(target, fleets[level][:count], level, args))
-        finally:
+    finally:
+        for target, _ in targets:
             target.close()
+    scenarios.sort(key=lambda s: (args.target_list.index(_target_key(s["target"])), s["concurrency"]))
 
     finished = datetime.now(UTC)
     results = {

@@ -1,7 +1,7 @@
 """Where one process spends its time on the benchmark's requests (cProfile + SQL statistics).
 
     .venv/bin/python -m bench.profile_ingest                       # SQLite in a temp home
-    .venv/bin/python -m bench.profile_ingest --database-url postgresql://postgres@127.0.0.1:5432/x
+    .venv/bin/python -m bench.profile_ingest --postgresql            # a throwaway PostgreSQL cluster
     .venv/bin/python -m bench.profile_ingest --agents 20 --top 30
 
 Runs in a single process, without HTTP: the same agents as ``bench.agents`` go through the
@@ -52,11 +52,14 @@ class SqlStats:
         self.count.clear()
 
 
-def _profile_phase(name: str, bodies: list[bytes], client: Any, sql: SqlStats, top: int) -> None:
+def _profile_phase(
+    name: str, bodies: list[bytes], client: Any, sql: SqlStats, top: int, use_cprofile: bool
+) -> None:
     sql.reset()
     profiler = cProfile.Profile()
     started = time.perf_counter()
-    profiler.enable()
+    if use_cprofile:
+        profiler.enable()
     statuses: dict[int, int] = defaultdict(int)
     for body in bodies:
         response = client.post(
@@ -78,6 +81,8 @@ def _profile_phase(name: str, bodies: list[bytes], client: Any, sql: SqlStats, t
     )
     for key, spent in sorted(sql.time.items(), key=lambda kv: -kv[1])[:top]:
         print(f"    {spent / n * 1000:7.2f} ms {sql.count[key] / n:6.1f}x  {key}")
+    if not use_cprofile:
+        return
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(top)
@@ -94,10 +99,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_ingest", description=__doc__)
     parser.add_argument("--agents", type=int, default=30)
     parser.add_argument("--database-url", help="default: SQLite in a temporary OCELOT_HOME")
+    parser.add_argument("--postgresql", action="store_true", help="start a throwaway PostgreSQL cluster")
     parser.add_argument("--top", type=int, default=20)
+    parser.add_argument(
+        "--no-cprofile", action="store_true", help="only time requests and SQL (no cProfile overhead)"
+    )
     parser.add_argument("--phases", default="prolog_new,inventory_first,prolog_known,inventory_again")
     args = parser.parse_args(argv)
+    cluster = None
+    if args.postgresql:
+        from bench.targets import PostgresCluster
 
+        cluster = PostgresCluster()
+        cluster.start()
+        cluster.recreate("ocelot_profile")
+        args.database_url = f"postgresql://postgres@127.0.0.1:{cluster.port}/ocelot_profile"
+    try:
+        return _run(args)
+    finally:
+        if cluster is not None:
+            from django.db import connections
+
+            connections.close_all()
+            cluster.stop()
+
+
+def _run(args: argparse.Namespace) -> int:
     home = tempfile.mkdtemp(prefix="ocelot-profile-")
     os.environ["OCELOT_HOME"] = home
     if args.database_url:
@@ -127,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     with connection.execute_wrapper(sql):
         for name, phase_bodies in bodies.items():
             if name in wanted:
-                _profile_phase(name, phase_bodies, client, sql, args.top)
+                _profile_phase(name, phase_bodies, client, sql, args.top, not args.no_cprofile)
             else:
                 for body in phase_bodies:
                     client.post(

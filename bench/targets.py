@@ -119,6 +119,10 @@ class PostgresCluster:
         assert self.root is not None
         return self.root / "data"
 
+    @property
+    def log(self) -> Path:
+        return self.data / "server.log"
+
     def _as_postgres(self, command: list[str]) -> list[str]:
         return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
@@ -144,7 +148,7 @@ class PostgresCluster:
                     "-D",
                     str(self.data),
                     "-l",
-                    str(self.data / "server.log"),
+                    str(self.log),
                     "-w",
                     "-o",
                     options,
@@ -225,6 +229,7 @@ class OcelotTarget:
         self.home: Path | None = None
         self.url = ""
         self.log_path: Path | None = None
+        self.pg_log_offset = 0
 
     def open(self) -> None:
         if self.cluster:
@@ -256,6 +261,7 @@ class OcelotTarget:
         env.pop("OCELOT_DATABASE_URL", None)
         if self.cluster:
             self.cluster.recreate(self.DATABASE)
+            self.pg_log_offset = self.cluster.log.stat().st_size if self.cluster.log.exists() else 0
             env["OCELOT_DATABASE_URL"] = (
                 f"postgresql://postgres@127.0.0.1:{self.cluster.port}/{self.DATABASE}"
             )
@@ -336,9 +342,17 @@ class OcelotTarget:
 
     def server_errors(self) -> dict[str, int]:
         """Exceptions in the server log (read before the home is removed), counted."""
-        if self.log_path is None or not self.log_path.exists():
-            return {}
-        return summarise_errors(self.log_path.read_text(errors="replace").splitlines(), _EXCEPTION)
+        out: dict[str, int] = {}
+        if self.log_path is not None and self.log_path.exists():
+            out.update(summarise_errors(self.log_path.read_text(errors="replace").splitlines(), _EXCEPTION))
+        if self.cluster and self.cluster.log.exists():
+            # PostgreSQL's own log: deadlocks and serialisation failures Ocelot retried.
+            with self.cluster.log.open("rb") as handle:
+                handle.seek(self.pg_log_offset)
+                lines = handle.read().decode("utf-8", "replace").splitlines()
+            pg = summarise_errors(lines, re.compile(r"\b(ERROR|FATAL|PANIC):"))
+            out.update({f"postgresql: {text}": count for text, count in pg.items()})
+        return out
 
 
 class OcsReference:
