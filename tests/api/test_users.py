@@ -51,6 +51,11 @@ def test_a_duplicate_or_invalid_user_name_is_a_400(admin: Caller, reader: Caller
         assert response.status_code == 400
         assert response.json()["code"] == "invalid_user"
     assert admin.post("/api/v1/users", {"username": ""}).json()["code"] == "invalid"
+    assert (
+        admin.post("/api/v1/users", {"username": "x", "allowed_tags": ["T" * 256]}).json()["code"]
+        == "invalid"
+    )
+    assert admin.post("/api/v1/users", {"username": "x", "allowed_tags": "PARIS"}).json()["code"] == "invalid"
 
 
 def test_an_administrator_changes_role_tags_and_activity(

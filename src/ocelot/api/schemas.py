@@ -7,9 +7,10 @@ such as ``<script>alert(1)</script>`` comes back verbatim and inert (security.md
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import StringConstraints
 
 from ocelot.api.requests import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 
@@ -175,15 +176,22 @@ class UserPage(Page):
     items: list[UserItem]
 
 
+Tag = Annotated[str, StringConstraints(max_length=255)]
+
+
 class UserIn(Schema):
     username: str = Field(min_length=1, max_length=150)
     administrator: bool = False
-    allowed_tags: list[str] = Field(default_factory=list, max_length=1000)
+    allowed_tags: list[Tag] = Field(
+        default_factory=list, max_length=1000, description="TAG values it may see; empty: every computer"
+    )
 
 
 class UserChange(Schema):
+    """Absent fields stay as they are."""
+
     administrator: bool | None = None
-    allowed_tags: list[str] | None = Field(None, max_length=1000)
+    allowed_tags: list[Tag] | None = Field(None, max_length=1000, description="empty: every computer")
     active: bool | None = None
 
 

@@ -52,9 +52,9 @@ def list_software(
         catalogue = catalogue.filter(publisher__icontains=filters.publisher)
     if filters.category is not None:
         catalogue = catalogue.filter(category=filters.category)
-    installations = SoftwareInstallation.objects.all()
+    installations = SoftwareInstallation.objects.filter(computer__in=visible_computers(user))
     if allowed_tags(user) is not None:
-        installations = installations.filter(computer__in=visible_computers(user))
+        # Software seen only outside the user's TAGs is not shown at all.
         catalogue = catalogue.filter(Exists(installations.filter(software=OuterRef("pk"))))
     result = page(
         catalogue.values("id", "name", "publisher", "version", "category"), paging.limit, paging.offset
