@@ -47,10 +47,10 @@ def populate(count: int) -> list[Computer]:
     ("url", "own", "scoped"),
     [
         ("/", 3, True),  # figures, OS shares, agent shares
-        ("/computers/", 2, True),  # COUNT, one page of rows with BIOS, TAG and marker
-        ("/computers/?sort=-serial&page=2", 2, True),
+        ("/computers/", 3, True),  # COUNT, the page's ids, their rows with BIOS, TAG and marker
+        ("/computers/?sort=-serial&page=2", 3, True),
         ("/tags/", 1, True),
-        (TWO_SOFTWARE, 4, True),  # account fields and registry queries for the form, COUNT, rows
+        (TWO_SOFTWARE, 5, True),  # account fields and registry queries for the form, then the list
         ("/search/", 2, False),  # the empty form reads no computer
     ],
 )

@@ -7,8 +7,8 @@ and never widens it. Column, sort and page-size names come from allow-lists:
 :data:`COLUMNS`, :func:`parse_sort`, :data:`PAGE_SIZES`; anything else raises
 :class:`ListError` (HTTP 400 at the doors).
 
-Query budget (pinned by tests): a list page is two queries (COUNT, then one page of rows
-with the BIOS and TAG joined and the "own settings" marker as an EXISTS per row); the
+Query budget (pinned by tests): a list page is three queries (COUNT, the ids of the page,
+then those rows with the BIOS and TAG joined and the "own settings" marker); the
 computer page is one query per section; the dashboard three; the TAG repartition one.
 """
 
@@ -170,8 +170,15 @@ def parse_sort(raw: str | None) -> tuple[str, bool]:
 
 def _ordered(computers: QuerySet[Computer], sort: str) -> QuerySet[Computer]:
     key, descending = parse_sort(sort)
-    expression = F(COLUMNS[key].sort)
-    order = expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True)
+    path = COLUMNS[key].sort
+    expression = F(path)
+    # Empty values last, the same on every database; but plain order on the computer's own
+    # NOT NULL columns, so that an index (name, os_name, ...) can serve it.
+    nullable = "__" in path or Computer._meta.get_field(path).null
+    if nullable:
+        order = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+    else:
+        order = expression.desc() if descending else expression.asc()
     tie = F("id").desc() if descending else F("id").asc()
     return computers.order_by(order, tie)
 
@@ -226,10 +233,16 @@ def list_page(
     page_number: Any = 1,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> ListPage:
-    """One page of computers with the chosen columns (a COUNT and one SELECT)."""
+    """One page of computers with the chosen columns, in three queries: the COUNT, the ids
+    of the page (sorting only narrow rows, whatever the number of computers), then those
+    computers with their BIOS, TAG and marker."""
     chosen = [COLUMNS[key] for key in parse_columns(columns)]
     parse_page_size(page_size)
-    page = Paginator(list_rows(computers, sort), page_size).get_page(page_number)
+    page = Paginator(_ordered(computers, sort).values_list("id", flat=True), page_size).get_page(page_number)
+    ids = list(page.object_list)
+    found = {computer.pk: computer for computer in list_rows(Computer.objects.filter(pk__in=ids), sort)}
+    computers_of_page = [found[pk] for pk in ids if pk in found]
+    page.object_list = computers_of_page  # type: ignore[assignment]
     rows = [
         ListRow(
             computer,
@@ -237,7 +250,7 @@ def list_page(
             bool(computer.has_own_settings),  # type: ignore[attr-defined]
             chosen,
         )
-        for computer in page.object_list
+        for computer in computers_of_page
     ]
     return ListPage(page, chosen, rows, sort, page_size)
 
