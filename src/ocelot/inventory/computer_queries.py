@@ -214,7 +214,7 @@ class ListRow:
 class ListPage:
     """A page of the computer list: the Django page (for navigation) and its rows."""
 
-    page: Page[Computer]
+    page: Page[Any]  # its object_list holds the computers of the page
     columns: list[Column]
     rows: list[ListRow]
     sort: str
