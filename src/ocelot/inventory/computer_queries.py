@@ -465,6 +465,8 @@ def _table(key: str, label: Any, model: type[Model], rows: Sequence[Model]) -> S
     fields = [f for f in model._meta.concrete_fields if f.name not in _HIDDEN_FIELDS]
     values = [[getattr(row, f.attname) for f in fields] for row in rows]
     keep = [i for i in range(len(fields)) if any(v not in ("", None) for v in (r[i] for r in values))]
+    if not keep:
+        values = []  # rows with nothing to show (the Unix agent's empty BIOS) make no table
     return SectionTable(
         key,
         label,

@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 
 from ocelot.inventory import account_info
 from ocelot.inventory.computer_queries import COMPUTER_SETTINGS, IPDISCOVER_OVERRIDE, ipdiscover_mode
-from ocelot.inventory.models import AccountField, Computer, SettingOverride
+from ocelot.inventory.models import AccountField, AccountInfo, Computer, SettingOverride
 from ocelot.inventory.setting_catalogue import SettingError, definition
 
 # Audit details list at most this many computer names; the count and ids are always whole.
@@ -144,7 +144,7 @@ def update_account_info(
             typed[field_id] = account_info.typed_value(field, text[:4096])
         except account_info.AccountValueError as exc:
             raise MassActionError(str(exc)) from None
-    current_tag = getattr(getattr(computer, "account_info", None), "tag", None)
+    current_tag = AccountInfo.objects.filter(computer=computer).values_list("tag", flat=True).first()
     current = dict(computer.account_values.values_list("field_id", "text"))
     changed: list[str] = []
     with transaction.atomic():
