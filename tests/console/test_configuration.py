@@ -370,4 +370,5 @@ def test_administrator_entered_text_is_shown_as_text(admin_console: Client, text
         content = admin_console.get(url, secure=True).content.decode()
         assert "<script>alert" not in content
         assert "<img src=x" not in content
-        assert "49" not in content.replace("{{7*7}}", "")
+        if text == "{{7*7}}":
+            assert "{{7*7}}" in content  # templates never evaluate inventory or administrator text

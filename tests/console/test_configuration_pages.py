@@ -403,3 +403,9 @@ def test_the_label_is_not_an_agent_file_of_this_page(admin_console: Client) -> N
     )
     admin_console.post("/configuration/agent-files/delete/", {"name": "label"}, secure=True)
     assert agent_files.read_label() == "Office?"
+
+
+def test_the_comparison_is_chosen_from_a_list(admin_console: Client) -> None:
+    response = admin_console.get("/configuration/duplicates/", {"method": "mac-serial"}, secure=True)
+    assert response["Location"] == "/configuration/duplicates/mac-serial/"
+    assert admin_console.get("/configuration/duplicates/", {"method": "uuid"}, secure=True).status_code == 400

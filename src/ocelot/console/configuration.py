@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -123,7 +123,9 @@ def _option_rows(
         }
         if item.name in BITS_OPTIONS:
             number = int(value) if str(value).lstrip("-").isdigit() else 0
-            row["bits"] = [(bit, label, bool(number & bit)) for bit, label in BITS_OPTIONS[item.name].items()]
+            labels = BITS_OPTIONS[item.name]
+            row["bits"] = [(bit, label, bool(number & bit)) for bit, label in labels.items()]
+            row["default"] = ", ".join(str(label) for bit, label in labels.items() if int(item.default) & bit)
         rows.append(row)
     return rows
 
@@ -191,7 +193,10 @@ def options(request: HttpRequest) -> HttpResponse:
             request.user, "setting.set", name, address=address_of(request), value=value, previous=values[name]
         )
     if changed:
-        messages.success(request, _("%(count)d options saved.") % {"count": changed})
+        messages.success(
+            request,
+            ngettext("%(count)d option saved.", "%(count)d options saved.", changed) % {"count": changed},
+        )
     else:
         messages.info(request, _("Nothing changed."))
     return redirect("console:configuration-options")
@@ -260,7 +265,13 @@ def account_field_delete(request: HttpRequest, field_id: int) -> HttpResponse:
     else:
         record(request.user, "account_field.delete", name, address=address_of(request), values=values)
         messages.success(
-            request, _("Field %(name)s deleted with its %(count)d values.") % {"name": name, "count": values}
+            request,
+            ngettext(
+                "Field %(name)s deleted with its %(count)d value.",
+                "Field %(name)s deleted with its %(count)d values.",
+                values,
+            )
+            % {"name": name, "count": values},
         )
     return redirect("console:configuration-account-fields")
 
@@ -392,6 +403,11 @@ def _methods() -> list[tuple[str, Any]]:
 
 @admin_view
 def duplicate_summary(request: HttpRequest) -> HttpResponse:
+    chosen = request.GET.get("method", "")
+    if chosen:
+        if chosen not in duplicate_report.METHODS_BY_SLUG:
+            return HttpResponseBadRequest(_("Unknown comparison method."))
+        return redirect("console:configuration-duplicates-method", slug=chosen)
     rows = [(item.slug, METHOD_LABELS[item.slug], count) for item, count in duplicate_report.summary()]
     return render(
         request,
