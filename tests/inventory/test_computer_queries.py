@@ -176,7 +176,7 @@ def test_one_row_sections_read_as_label_value_pairs() -> None:
     computer = make_computer("a", bios={"system_serial": "SN-1", "bios_version": "A12"})
     detail = queries.computer_detail(computer)
     (bios,) = [table for table in detail.sections if table.key == "bios"]
-    assert bios.pairs == [("System serial", "SN-1"), ("Bios version", "A12")]
+    assert bios.pairs == [("System serial", "SN-1"), ("BIOS version", "A12")]
     assert detail.bios is not None and detail.bios.system_serial == "SN-1"
 
 
@@ -315,3 +315,9 @@ def test_unknown_account_fields_are_refused() -> None:
     computer = make_computer("a")
     with pytest.raises(MassActionError):
         update_account_info(computer, tag=None, values={999_999: "x"}, audit=Audit())
+
+
+def test_column_labels_write_acronyms_in_capitals() -> None:
+    assert queries.column_label("ip address") == "IP address"
+    assert queries.column_label("mac") == "MAC"
+    assert queries.column_label("l2 cache size") == "L2 cache size"

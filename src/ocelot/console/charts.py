@@ -16,9 +16,9 @@ from django.utils.safestring import SafeString
 BAR_HEIGHT = 22
 GAP = 8
 WIDTH = 640
-LABEL_WIDTH = 230
+LABEL_WIDTH = 250
 COUNT_WIDTH = 70
-LABEL_CHARACTERS = 34
+LABEL_CHARACTERS = 32
 COLOURS = ("#1f6feb", "#2e7d32", "#b26a00", "#8e24aa", "#00838f", "#c62828", "#5d4037", "#3949ab")
 OTHER_COLOUR = "#9aa4b2"
 

@@ -379,6 +379,48 @@ SECTION_LABELS: dict[str, Any] = {
 # How many rows of one section a computer page shows (a busy server lists many processes).
 SECTION_ROW_LIMIT = 5000
 
+# Words of column names written as people write them ("Ip address" -> "IP address").
+_ACRONYMS = {
+    word: word.upper()
+    for word in (
+        "ip",
+        "mac",
+        "bios",
+        "pci",
+        "id",
+        "uuid",
+        "dhcp",
+        "mtu",
+        "ssid",
+        "bssid",
+        "mib",
+        "usb",
+        "vcpu",
+        "sbds",
+        "oem",
+        "tty",
+        "scsi",
+        "lun",
+        "guid",
+        "os",
+        "vm",
+        "cpu",
+        "cpus",
+        "l2",
+        "gid",
+        "uid",
+    )
+}
+
+
+def column_label(verbose_name: str) -> str:
+    """A section column's label from its field's verbose name, translated when known."""
+    translated = gettext(verbose_name)
+    if translated != verbose_name:
+        return capfirst(translated)
+    return capfirst(" ".join(_ACRONYMS.get(word, word) for word in verbose_name.split(" ")))
+
+
 _HIDDEN_FIELDS = frozenset({"id", "computer", "extra", "software", "edid_base64", "edid_uuencode"})
 
 
@@ -470,7 +512,7 @@ def _table(key: str, label: Any, model: type[Model], rows: Sequence[Model]) -> S
     return SectionTable(
         key,
         label,
-        [capfirst(gettext(str(fields[i].verbose_name))) for i in keep],
+        [column_label(str(fields[i].verbose_name)) for i in keep],
         [[row[i] for i in keep] for row in values],
     )
 
