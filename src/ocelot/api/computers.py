@@ -148,12 +148,15 @@ def list_computers(
     criteria = criteria_from_params(request.GET)
     computers = search(visible_computers(request.user), criteria)  # type: ignore[attr-defined]
     try:
-        rows = list_rows(computers, sort)
+        ordered = list_rows(computers, sort)
     except ListError:
         raise ApiError(
             400, "invalid_sort", f"sort must be one of {', '.join(SORT_KEYS)}, optionally preceded by '-'"
         ) from None
-    return page(computer_rows(rows), paging.limit, paging.offset, _list_item, counted=computers)
+    # As the console's list: sort narrow id rows, then read only the page's computers.
+    ids = page(ordered.values_list("id", flat=True), paging.limit, paging.offset, counted=computers)
+    found = {row["id"]: row for row in computer_rows(list_rows(Computer.objects.filter(pk__in=ids["items"])))}
+    return {**ids, "items": [_list_item(found[pk]) for pk in ids["items"] if pk in found]}
 
 
 def _section_rows(model: type[Model], computer: Computer) -> list[dict[str, Any]]:
