@@ -110,6 +110,13 @@ def run_scenario(
             after = cpu_snapshot(pids)
             summary = result.summary()
             summary["cpu"] = cpu_usage(before, after)
+            # CPU time the server (and its database) spent per successful request: unlike
+            # the rates, hardly affected by other work on the machine.
+            summary["server_cpu_ms_per_request"] = (
+                round(summary["cpu"]["server_cores"] * result.wall / result.ok * 1000, 1)
+                if result.ok
+                else None
+            )
             if kind == "inventory":
                 census = target.census()
                 summary.update(verify(result.acknowledged, fleet, census, again=name == "inventory_again"))

@@ -255,6 +255,20 @@ def markdown(results: dict[str, Any]) -> str:
                     cells.append("-" if ratio is None else f"{ratio:.1f}x")
                 out.append(f"| {target} | {level} | " + " | ".join(cells) + " |")
         out.append("")
+    out.append(
+        "Server CPU per successful request, in ms (server processes and their database together; "
+        "unlike the rates, hardly affected by other work on the machine):"
+    )
+    out.append("")
+    out.append("| server | c | " + " | ".join(label for _, label in PHASES) + " |")
+    out.append("|---|--:|--:|--:|--:|--:|")
+    for scenario in results["scenarios"]:
+        cells = []
+        for phase, _ in PHASES:
+            value = scenario["phases"].get(phase, {}).get("server_cpu_ms_per_request")
+            cells.append("-" if value is None else f"{value:.1f}")
+        out.append(f"| {scenario['target']} | {scenario['concurrency']} | " + " | ".join(cells) + " |")
+    out.append("")
     out.append("Targets:")
     out.append("")
     out.extend(f"    {_verdict(t['ok'])}  {t['name']}: {t['detail']}" for t in results["targets"])
