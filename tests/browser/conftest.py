@@ -89,6 +89,7 @@ class Observed:
     accept_confirms: bool = False
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
+    error_responses: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -134,7 +135,9 @@ class Console:
 
     def assert_clean(self) -> None:
         assert self.seen.dialogs == [], f"dialogs opened: {self.seen.dialogs}"
-        assert self.seen.console_errors == [], f"console errors: {self.seen.console_errors}"
+        assert self.seen.console_errors == [], (
+            f"console errors: {self.seen.console_errors} (responses: {self.seen.error_responses})"
+        )
 
 
 def open_console(browser: Browser, server: OcelotServer, viewport: dict[str, int] = DESKTOP) -> Console:
@@ -156,6 +159,14 @@ def open_console(browser: Browser, server: OcelotServer, viewport: dict[str, int
         lambda message: seen.console_errors.append(message.text) if message.type == "error" else None,
     )
     page.on("requestfailed", lambda request: seen.failed_requests.append(request.url))
+    page.on(
+        "response",
+        lambda response: (
+            seen.error_responses.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
     return Console(page, f"https://127.0.0.1:{server.https_port}", seen)
 
 
