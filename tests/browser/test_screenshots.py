@@ -62,9 +62,10 @@ def _populate() -> dict[str, Computer]:
             macs=[f"00:11:22:33:44:{index:02x}"],
         )
     # Two records of the same machine, for the duplicates pages.
+    # (a new network card: not merged on arrival, which takes hostname, serial and MAC).
     for day in (1, 9):
         add_computer(
-            f"twin-2026-01-0{day}-08-00-00", name="twin", serial="SN-TWIN", macs=["00:aa:bb:cc:dd:ee"]
+            f"twin-2026-01-0{day}-08-00-00", name="twin", serial="SN-TWIN", macs=[f"00:aa:bb:cc:dd:0{day}"]
         )
     room = create_field("Room", AccountField.TEXT)
     create_field("Purchased", AccountField.DATE)
@@ -81,7 +82,8 @@ def _populate() -> dict[str, Computer]:
     boss = make_user("boss", administrator=True)
     record(boss, "setting.set", "FREQUENCY", address="10.0.0.5", value=7)
     record(boss, "computers.merge", "twin", address="10.0.0.5", kept=1, merged="twin")
-    return {"unix": unix, "windows": Computer.objects.exclude(pk=unix.pk).order_by("pk").first()}  # type: ignore[dict-item]
+    windows_computer = Computer.objects.get(device_id__startswith="WIN10-PC")
+    return {"unix": unix, "windows": windows_computer}
 
 
 def _pages(computers: dict[str, Computer]) -> dict[str, str]:
@@ -103,6 +105,7 @@ def _pages(computers: dict[str, Computer]) -> dict[str, str]:
         "configuration-duplicates-method": "/configuration/duplicates/hostname-serial/",
         "configuration-import": "/configuration/import/",
         "configuration-software": "/configuration/software/",
+        "configuration-software-new": "/configuration/software/?category=NEW",
         "configuration-agent-files": "/configuration/agent-files/",
         "users": "/users/",
         "audit": "/audit/",
