@@ -50,7 +50,9 @@ def populate(count: int) -> list[Computer]:
         ("/computers/", 3, True),  # COUNT, the page's ids, their rows with BIOS, TAG and marker
         ("/computers/?sort=-serial&page=2", 3, True),
         ("/tags/", 1, True),
-        (TWO_SOFTWARE, 5, True),  # account fields and registry queries for the form, then the list
+        # Account fields and registry queries for the form, the catalogue ids of each
+        # software criterion, then the list.
+        (TWO_SOFTWARE, 7, True),
         ("/search/", 2, False),  # the empty form reads no computer
     ],
 )

@@ -272,3 +272,16 @@ def test_blank_rows_are_skipped_and_value2_may_be_left_out() -> None:
 def test_ragged_parameter_lists_are_refused() -> None:
     with pytest.raises(SearchError):
         criteria_from_params(QueryDict("field=name&field=os&op=EQUAL&value=a&value=b"))
+
+
+def test_broad_software_patterns_give_the_same_answers(fleet: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past MAX_INLINE_IDS catalogue entries the search checks each computer's rows instead.
+    from ocelot.inventory import search as search_module
+
+    monkeypatch.setattr(search_module, "MAX_INLINE_IDS", 1)
+    assert names(Criterion("software", "EQUAL", "*o*"), Criterion("software", "EQUAL", "vim")) == [
+        "lyon-01",
+        "paris-02",
+    ]
+    assert names(Criterion("software", "DIFFERENT", "*i*")) == ["orphan"]
+    assert names(Criterion("software", "EQUAL", "*firefox*")) == ["paris-01", "paris-02"]
