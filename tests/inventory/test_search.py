@@ -285,3 +285,16 @@ def test_broad_software_patterns_give_the_same_answers(fleet: None, monkeypatch:
     ]
     assert names(Criterion("software", "DIFFERENT", "*i*")) == ["orphan"]
     assert names(Criterion("software", "EQUAL", "*firefox*")) == ["paris-01", "paris-02"]
+
+
+def test_own_settings_are_searchable_and_group_settings_do_not_count() -> None:
+    from ocelot.inventory.models import Group
+    from ocelot.inventory.setting_values import set_override
+
+    weekly = make_computer("weekly")
+    make_computer("default")
+    set_override("FREQUENCY", 7, computer=weekly)
+    set_override("FREQUENCY", 3, group=Group.objects.create(name="g"))
+    assert names(Criterion("own_frequency", "EQUAL", "7")) == ["weekly"]
+    assert names(Criterion("own_frequency", "DIFFERENT", "7")) == ["default"]
+    assert names(Criterion("own_frequency", "EQUAL", "")) == ["default"]

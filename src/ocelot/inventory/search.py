@@ -84,6 +84,7 @@ from ocelot.inventory.models import (
     Printer,
     RegistryQuery,
     RegistryValue,
+    SettingOverride,
     Software,
     SoftwareInstallation,
 )
@@ -209,12 +210,13 @@ class SearchField:
         return TEXT_OPERATORS if self.kind == "text" else OPERATORS
 
 
-_GENERAL, _NETWORK, _HARDWARE, _SOFTWARE, _ADMIN = (
+_GENERAL, _NETWORK, _HARDWARE, _SOFTWARE, _ADMIN, _OWN = (
     _("General"),
     _("Network"),
     _("Hardware"),
     _("Software and registry"),
     _("Administrative data"),
+    _("Customisation"),
 )
 
 
@@ -224,6 +226,11 @@ def _own(column: str) -> Target:
 
 def _rows(model: type[Model], column: str, *scope: tuple[str, Any]) -> Target:
     return Target(column, model, tuple(scope))
+
+
+def _own_setting(name: str) -> Target:
+    # Group overrides have no computer: keep their NULL out of NOT IN (DIFFERENT).
+    return _rows(SettingOverride, "value", ("name", name), ("computer__isnull", False))
 
 
 _STATIC_FIELDS: tuple[SearchField, ...] = (
@@ -318,6 +325,17 @@ _STATIC_FIELDS: tuple[SearchField, ...] = (
         repeatable=True,
     ),
     SearchField("tag", _("TAG"), "text", _ADMIN, (_rows(AccountInfo, "tag"),)),
+    # The seed's "Fréquence", "IpDiscover (personnalisé)" and the deployment switch: the
+    # computer's own values (SettingOverride), as stored ("7", "never", "forced:10.0.1.0").
+    SearchField("own_frequency", _("Own inventory frequency"), "text", _OWN, (_own_setting("FREQUENCY"),)),
+    SearchField("own_ipdiscover", _("Own IP discovery"), "text", _OWN, (_own_setting("IPDISCOVER"),)),
+    SearchField(
+        "own_download_switch",
+        _("Own deployment switch (1/0)"),
+        "text",
+        _OWN,
+        (_own_setting("DOWNLOAD_SWITCH"),),
+    ),
 )
 
 FIELDS: dict[str, SearchField] = {item.key: item for item in _STATIC_FIELDS}
