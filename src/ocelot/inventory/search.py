@@ -526,16 +526,19 @@ def _validate(criteria: Sequence[Criterion]) -> list[_Condition]:
         search_field = fields[criterion.field]
         operator = criterion.operator.upper() if isinstance(criterion.operator, str) else ""
         if operator not in search_field.operators:
-            raise SearchError(f"{search_field.key}: operator {str(criterion.operator)[:20]!r} is not allowed")
+            raise SearchError(f"{search_field.label}: operator {criterion.operator[:20]!r} is not allowed")
         if search_field.key in seen and not search_field.repeatable:
-            raise SearchError(f"{search_field.key} may appear only once in a search")
+            raise SearchError(f"{search_field.label} may appear only once in a search")
         seen.add(search_field.key)
         if search_field.kind == "text":
             conditions.append(_Condition(search_field, operator == DIFFERENT, text=criterion.value))
         else:
             if operator in (BETWEEN, OUTSIDE) and not criterion.value2.strip():
-                raise SearchError(f"{search_field.key}: {operator} needs two values")
-            found_range, negate = _range_for(search_field, operator, criterion.value, criterion.value2)
+                raise SearchError(f"{search_field.label}: {operator} needs two values")
+            try:
+                found_range, negate = _range_for(search_field, operator, criterion.value, criterion.value2)
+            except SearchError as exc:
+                raise SearchError(f"{search_field.label}: {exc}") from None
             conditions.append(_Condition(search_field, negate, range=found_range))
     return conditions
 
