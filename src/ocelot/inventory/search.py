@@ -526,7 +526,8 @@ def _validate(criteria: Sequence[Criterion]) -> list[_Condition]:
         search_field = fields[criterion.field]
         operator = criterion.operator.upper() if isinstance(criterion.operator, str) else ""
         if operator not in search_field.operators:
-            raise SearchError(f"{search_field.label}: operator {criterion.operator[:20]!r} is not allowed")
+            shown = str(criterion.operator)[:20]
+            raise SearchError(f"{search_field.label}: operator {shown!r} is not allowed")
         if search_field.key in seen and not search_field.repeatable:
             raise SearchError(f"{search_field.label} may appear only once in a search")
         seen.add(search_field.key)
