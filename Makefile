@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export OCELOT_HOME ?= $(CURDIR)/var
 
-.PHONY: run venv install install-test deps lint typecheck test test-sqlite test-all bench clean
+.PHONY: run venv install install-test deps lint typecheck test test-sqlite test-all bench clean messages
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { \
@@ -48,3 +48,13 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Translations: extract the messages of src/ocelot (plus the texts translated from data:
+# option help texts, section column names) into the French and Spanish catalogues
+# src/ocelot/locale/<lang>/LC_MESSAGES/django.po, then compile them (.mo, committed too).
+messages: install
+	$(BIN)/python src/ocelot/locale/runtime_strings.py src/ocelot/_runtime_strings.py
+	cd src/ocelot && $(abspath $(BIN))/django-admin makemessages --settings=ocelot.server.settings \
+	  -l fr -l es --add-location=file --ignore='migrations/*'; \
+	  status=$$?; rm -f _runtime_strings.py; exit $$status
+	cd src/ocelot && $(abspath $(BIN))/django-admin compilemessages --settings=ocelot.server.settings

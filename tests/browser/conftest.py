@@ -140,8 +140,12 @@ class Console:
         )
 
 
-def open_console(browser: Browser, server: OcelotServer, viewport: dict[str, int] = DESKTOP) -> Console:
-    context = browser.new_context(ignore_https_errors=True, viewport=viewport)  # loopback test CA
+def open_console(
+    browser: Browser, server: OcelotServer, viewport: dict[str, int] = DESKTOP, locale: str = "en-US"
+) -> Console:
+    """A new browser tab (its own cookies) whose browser asks for ``locale`` (Accept-Language)."""
+    # ignore_https_errors: the server's certificate comes from its own loopback test CA.
+    context = browser.new_context(ignore_https_errors=True, viewport=viewport, locale=locale)
     page = context.new_page()
     seen = Observed()
 
