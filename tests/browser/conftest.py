@@ -15,13 +15,14 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from pytest_django import DjangoDbBlocker
 
 from ocelot.accounts.models import Profile
@@ -29,6 +30,7 @@ from ocelot.inventory.ingest import store_inventory
 from ocelot.inventory.models import Computer
 from ocelot.protocol.messages import Inventory, read_request
 from ocelot.protocol.xmltree import parse_xml
+from tests import server_process
 from tests.server_process import OcelotServer, current_test_database_url, start_server
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests
@@ -57,8 +59,21 @@ def ocelot_server(
     django_db_blocker: DjangoDbBlocker,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[OcelotServer]:
-    """One real ``ocelot server`` for all browser modules (overrides the per-module one)."""
-    server = start_server(tmp_path_factory.mktemp("ocelot-server"), current_test_database_url())
+    """One real ``ocelot server`` for all browser modules (overrides the per-module one).
+
+    It gets 16 threads instead of the test default of 4: a browser opens several
+    connections per tab, and a TLS connection that never sends a request holds a gunicorn
+    thread until the client closes it, so 4 threads starve under Chromium's speculative
+    connections.
+    """
+    original = server_process.ocelot_environment
+
+    def roomier(home: Path, database_url: str | None) -> dict[str, str]:
+        return {**original(home, database_url), "OCELOT_THREADS": "16"}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(server_process, "ocelot_environment", roomier)
+        server = start_server(tmp_path_factory.mktemp("ocelot-server"), current_test_database_url())
     try:
         yield server
     finally:
@@ -68,6 +83,18 @@ def ocelot_server(
 
             call_command("flush", interactive=False, verbosity=0)
     assert code == 0, f"ocelot server exited with {code}:\n{server.output()}"
+
+
+_OPEN_CONTEXTS: list[BrowserContext] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_browser_tabs() -> Iterator[None]:
+    """Close the test's browser contexts: their idle (pre)connections would otherwise stay
+    open on the server, whose few threads later tests need."""
+    yield
+    while _OPEN_CONTEXTS:
+        _OPEN_CONTEXTS.pop().close()
 
 
 @pytest.fixture(scope="session")
@@ -146,6 +173,7 @@ def open_console(
     """A new browser tab (its own cookies) whose browser asks for ``locale`` (Accept-Language)."""
     # ignore_https_errors: the server's certificate comes from its own loopback test CA.
     context = browser.new_context(ignore_https_errors=True, viewport=viewport, locale=locale)
+    _OPEN_CONTEXTS.append(context)
     page = context.new_page()
     seen = Observed()
 
