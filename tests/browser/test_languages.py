@@ -3,6 +3,8 @@ language chosen in "My account" for a logged-in user (issue 3, "Languages")."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Browser
 
@@ -13,6 +15,7 @@ from tests.server_process import OcelotServer
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+REVIEW = Path("/tmp/ocelot-screenshots")
 
 
 def _navigation(console: Console) -> list[str]:
@@ -23,7 +26,9 @@ def test_a_user_who_chose_french_sees_the_console_in_french(
     browser: Browser, ocelot_server: OcelotServer
 ) -> None:
     make_user("marie", administrator=True, language="fr")
-    add_computer("bureau-2026-01-01-00-00-00", name="bureau", memory=8192, tag="PARIS")
+    computer = add_computer(
+        "bureau-2026-01-01-00-00-00", name="bureau", memory=8192, tag="PARIS", software=["LibreOffice"]
+    )
     console = open_console(browser, ocelot_server, PHONE)  # the browser asks for English
     console.go("/login/")
     assert console.page.get_by_role("button", name="Log in").is_visible()
@@ -50,8 +55,19 @@ def test_a_user_who_chose_french_sees_the_console_in_french(
     assert console.page.locator("h1").inner_text() == "Options générales"
     help_text = console.page.locator("#option-FREQUENCY .hint").inner_text()
     assert help_text.startswith("Fréquence d'inventaire en jours")
-    for path in ("/", "/computers/", "/search/", "/configuration/", "/configuration/options/", "/users/"):
+    # French is longer than English: the phone layout still holds (screenshots for review).
+    REVIEW.mkdir(parents=True, exist_ok=True)
+    for name, path in {
+        "dashboard": "/",
+        "computers": "/computers/",
+        "computer": f"/computers/{computer.pk}/",
+        "search": "/search/",
+        "configuration": "/configuration/",
+        "configuration-options": "/configuration/options/",
+        "users": "/users/",
+    }.items():
         console.go(path)
+        console.page.screenshot(path=str(REVIEW / f"fr-{name}-phone.png"), full_page=True)
         assert console.page.evaluate(OVERFLOW) <= 1, path
     console.assert_clean()
 
