@@ -321,3 +321,18 @@ def test_column_labels_write_acronyms_in_capitals() -> None:
     assert queries.column_label("ip address") == "IP address"
     assert queries.column_label("mac") == "MAC"
     assert queries.column_label("l2 cache size") == "L2 cache size"
+
+
+@pytest.mark.django_db
+def test_software_with_only_name_publisher_and_version_still_shows() -> None:
+    from tests.inventory.payloads import small_inventory
+
+    store_inventory(
+        small_inventory(
+            "pc-2026-01-01-00-00-00",
+            "<SOFTWARES><NAME>firefox</NAME><PUBLISHER>Mozilla</PUBLISHER><VERSION>128</VERSION></SOFTWARES>",
+        )
+    )
+    detail = queries.computer_detail(Computer.objects.get())
+    (software,) = [section for section in detail.sections if section.key == "software"]
+    assert software.rows == [["firefox", "Mozilla", "128"]]

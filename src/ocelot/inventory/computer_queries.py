@@ -503,11 +503,13 @@ class ComputerDetail:
     networks: list[str] = field(default_factory=list)  # subnets the computer is on, for IPDISCOVER
 
 
-def _table(key: str, label: Any, model: type[Model], rows: Sequence[Model]) -> SectionTable:
+def _table(
+    key: str, label: Any, model: type[Model], rows: Sequence[Model], *, keep_empty_rows: bool = False
+) -> SectionTable:
     fields = [f for f in model._meta.concrete_fields if f.name not in _HIDDEN_FIELDS]
     values = [[getattr(row, f.attname) for f in fields] for row in rows]
     keep = [i for i in range(len(fields)) if any(v not in ("", None) for v in (r[i] for r in values))]
-    if not keep:
+    if not keep and not keep_empty_rows:
         values = []  # rows with nothing to show (the Unix agent's empty BIOS) make no table
     return SectionTable(
         key,
@@ -524,8 +526,14 @@ def _software_table(computer: Computer) -> SectionTable:
         .defer("extra")
         .order_by("software__name", "software__version", "id")[: SECTION_ROW_LIMIT + 1]
     )
+    # Name, publisher and version live in the catalogue: an installation with no other
+    # field is still a row.
     table = _table(
-        "software", SECTION_LABELS["software"], SoftwareInstallation, installations[:SECTION_ROW_LIMIT]
+        "software",
+        SECTION_LABELS["software"],
+        SoftwareInstallation,
+        installations[:SECTION_ROW_LIMIT],
+        keep_empty_rows=True,
     )
     table.columns = [gettext("Name"), gettext("Publisher"), gettext("Version"), *table.columns]
     table.rows = [
