@@ -24,6 +24,8 @@ def runtime_strings() -> list[tuple[str, str]]:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocelot.server.settings")
     django.setup()
+    from django.db.models import Model
+
     from ocelot.inventory import computer_queries
     from ocelot.inventory.models import SoftwareInstallation
     from ocelot.inventory.setting_catalogue import CATALOGUE
@@ -31,7 +33,8 @@ def runtime_strings() -> list[tuple[str, str]]:
     found: dict[str, str] = {}
     for item in CATALOGUE:
         found.setdefault(item.help, f"help text of the general option {item.name}")
-    for model in [*computer_queries.SECTION_MODELS.values(), SoftwareInstallation]:
+    models: list[type[Model]] = [*computer_queries.SECTION_MODELS.values(), SoftwareInstallation]
+    for model in models:
         for field in model._meta.concrete_fields:
             if field.name not in computer_queries._HIDDEN_FIELDS:
                 found.setdefault(str(field.verbose_name), "a column of the computer page (lower case)")
