@@ -195,6 +195,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-reference", action="store_true", help="leave Apache and MariaDB running")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
     parser.add_argument("--results-dir", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="JSON",
+        help="measure nothing: print (and write into bench/README.md) the figures of a results file",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.agents, args.ref_agents, args.min_prologs = 40, 16, 200
@@ -209,6 +215,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report:
+        results = json.loads(args.report.read_text())
+        results["targets"] = report.evaluate(results)
+        table = report.markdown(results)
+        print(table)
+        if not args.no_readme:
+            report.update_readme(table)
+        return 0
     started = datetime.now(UTC)
     fleets: dict[int, list[Agent]] = {}
     largest = max(args.agents, args.ref_agents)
