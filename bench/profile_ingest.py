@@ -19,6 +19,7 @@ import io
 import os
 import pstats
 import re
+import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -114,9 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         cluster.start()
         cluster.recreate("ocelot_profile")
         args.database_url = f"postgresql://postgres@127.0.0.1:{cluster.port}/ocelot_profile"
+    home = tempfile.mkdtemp(prefix="ocelot-profile-")
     try:
-        return _run(args)
+        return _run(args, home)
     finally:
+        shutil.rmtree(home, ignore_errors=True)
         if cluster is not None:
             from django.db import connections
 
@@ -124,8 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             cluster.stop()
 
 
-def _run(args: argparse.Namespace) -> int:
-    home = tempfile.mkdtemp(prefix="ocelot-profile-")
+def _run(args: argparse.Namespace, home: str) -> int:
     os.environ["OCELOT_HOME"] = home
     if args.database_url:
         os.environ["OCELOT_DATABASE_URL"] = args.database_url
