@@ -107,6 +107,10 @@ def database_settings(url: str) -> dict[str, Any]:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # Keep connections: opening one and running its PRAGMAs cost about 5 ms per
+            # agent contact (bench/README.md, profiling findings).
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
             "TEST": {"NAME": query.get("test_name", str(Path(path).with_name("test_ocelot.sqlite3")))},
         }
     common = {
