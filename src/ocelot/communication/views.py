@@ -20,7 +20,7 @@ from ocelot.deployment.results import record_result
 from ocelot.inventory.contact import answer_contact
 from ocelot.inventory.ingest import IngestError, store_inventory
 from ocelot.inventory.network_notice import apply_network_notice
-from ocelot.inventory.setting_values import global_value
+from ocelot.inventory.setting_values import global_values
 from ocelot.protocol.client_address import client_address
 from ocelot.protocol.codec import Framing, decode_body, encode_body
 from ocelot.protocol.errors import ProtocolError, TooLargeError
@@ -92,13 +92,17 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     )
     try:
         body = _read_body(request)
-        try_others = bool(global_value("COMPRESS_TRY_OTHERS"))
+        # Read once per request: decoding, contact and ingest all use these values.
+        options = global_values()
+        try_others = bool(options["COMPRESS_TRY_OTHERS"])
         xml, framing = decode_body(body, try_others=try_others)
         message = read_request(parse_xml(xml))
         if isinstance(message, Contact):
-            return _reply(answer_contact(message.device_id, user_agent=user_agent).to_xml(), framing)
+            return _reply(
+                answer_contact(message.device_id, user_agent=user_agent, base=options).to_xml(), framing
+            )
         if isinstance(message, Inventory):
-            reply = store_inventory(message, source_ip=address, user_agent=user_agent)
+            reply = store_inventory(message, source_ip=address, user_agent=user_agent, settings=options)
             return _reply(reply.to_xml(), framing)
         if isinstance(message, DeploymentResult):
             record_result(message.device_id, int(message.package_id), message.code)

@@ -57,10 +57,13 @@ def _quality(computer: Computer, now: datetime) -> float:
     return days
 
 
-def answer_contact(device_id: str, *, user_agent: str) -> ContactReply:
+def answer_contact(
+    device_id: str, *, user_agent: str, base: dict[str, int | str] | None = None
+) -> ContactReply:
     """Decide SEND or STOP and build the options for one contact."""
     now = timezone.now()
-    base = global_values()
+    # The endpoint passes the global values it already read for this request.
+    base = global_values() if base is None else base
     computer = (
         Computer.objects.filter(device_id=device_id)
         .only("id", "quality", "fidelity", "last_contact_at", "last_inventory_at")

@@ -342,10 +342,15 @@ def _sync_history(computer: Computer, package_ids: Iterable[int]) -> None:
 
 
 def store_inventory(
-    inventory: Inventory, *, source_ip: str = "", user_agent: str = "", imported: bool = False
+    inventory: Inventory,
+    *,
+    source_ip: str = "",
+    user_agent: str = "",
+    imported: bool = False,
+    settings: dict[str, int | str] | None = None,
 ) -> InventoryReply:
     """Store one inventory and return the reply for the agent (ACCOUNT_UPDATE or not)."""
-    settings = global_values()
+    settings = global_values() if settings is None else settings
     if settings["INVENTORY_SESSION_ONLY"] and not imported:
         # OCS's prolog_conntrack: the inventory must follow a contact that asked for it.
         oldest = timezone.now() - timedelta(seconds=int(settings["SESSION_VALIDITY_TIME"]))
