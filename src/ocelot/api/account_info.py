@@ -1,14 +1,15 @@
 """Account info of a computer: its TAG and the administrator-defined fields (administrators).
 
-The whole change is one transaction: a value that does not fit its field's kind (an
-integer field given ``"abc"``) is a 400 and nothing is written.
+The change is ``ocelot.inventory.mass_actions.update_account_info``, the console's too: one
+transaction, every value checked against its field's kind first (an integer field given
+``"abc"`` is a 400 and nothing is written), one ``computer.account_info`` audit entry.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router
 
@@ -18,8 +19,12 @@ from ocelot.api.computers import account_info_of, visible_computer
 from ocelot.api.errors import ApiError
 from ocelot.api.requests import address_of, administrator
 from ocelot.api.schemas import AccountInfoIn, AccountInfoOut, Error
-from ocelot.inventory import account_info
-from ocelot.inventory.models import AccountField
+from ocelot.inventory.mass_actions import (
+    MassActionError,
+    UnknownAccountFieldError,
+    account_field_ids,
+    update_account_info,
+)
 
 router = Router(tags=["account info"])
 
@@ -33,22 +38,16 @@ router = Router(tags=["account info"])
 def set_account_info(request: HttpRequest, computer_id: int, body: AccountInfoIn) -> dict[str, Any]:
     user = administrator(request)
     computer = visible_computer(request, computer_id)
-    fields = {field.name: field for field in AccountField.objects.filter(name__in=list(body.fields))}
-    unknown = sorted(set(body.fields) - set(fields))
-    if unknown:
-        raise ApiError(400, "unknown_field", f"no account info field named {unknown[0][:64]!r}")
-    with transaction.atomic():
-        if body.tag is not None:
-            account_info.set_tag(computer, body.tag)
-        for name, value in body.fields.items():
-            account_info.set_value(computer, fields[name], value)
-        audit.record(
-            user,
-            "computer.account_info",
-            computer.name or computer.device_id,
-            address=address_of(request),
-            computer=computer.pk,
+    try:
+        ids = account_field_ids(body.fields)
+        update_account_info(
+            computer,
             tag=body.tag,
-            fields=",".join(sorted(body.fields)),
+            values={ids[name]: value for name, value in body.fields.items()},
+            audit=partial(audit.record, user, address=address_of(request)),
         )
+    except UnknownAccountFieldError as exc:
+        raise ApiError(400, "unknown_field", str(exc)) from None
+    except MassActionError as exc:
+        raise ApiError(400, "invalid_account_value", str(exc)) from None
     return account_info_of(computer)

@@ -11,7 +11,7 @@ import accounts). Who may call these -- administrators -- is checked by the door
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from django.db import transaction
@@ -34,6 +34,10 @@ class AuditHook(Protocol):
 
 class MassActionError(ValueError):
     """Input a change refuses: an unknown setting, a bad value, a bad account info value."""
+
+
+class UnknownAccountFieldError(MassActionError):
+    """An account info field that is not defined."""
 
 
 def _describe(computers: list[tuple[int, str, str]]) -> dict[str, Any]:
@@ -126,6 +130,17 @@ def apply_settings(
     return len(chosen)
 
 
+def account_field_ids(names: Iterable[str]) -> dict[str, int]:
+    """Account info field name -> id, for doors that name fields (the API); raises
+    UnknownAccountFieldError naming the first unknown name."""
+    wanted = list(names)
+    known = dict(AccountField.objects.filter(name__in=wanted).values_list("name", "pk"))
+    unknown = sorted(set(wanted) - set(known))
+    if unknown:
+        raise UnknownAccountFieldError(f"no account info field named {unknown[0][:64]!r}")
+    return {name: known[name] for name in wanted}
+
+
 def update_account_info(
     computer: Computer, *, tag: str | None, values: Mapping[int, str], audit: AuditHook
 ) -> list[str]:
@@ -133,13 +148,18 @@ def update_account_info(
 
     Every value is checked against its field's kind first; returns the names of what
     changed. Raises MassActionError (nothing written) on an unknown field or a bad value.
+
+    One change is one audit entry, whichever door made it (the console's form, the API's
+    PUT): ``computer.account_info`` with ``tag`` (the new TAG, or None when unchanged),
+    ``fields`` (the changed field names, sorted, comma-separated) and ``changes`` (each
+    change as ``name: 'old' -> 'new'``). Nothing changed: no entry.
     """
     fields = {item.pk: item for item in AccountField.objects.filter(pk__in=list(values))}
     typed: dict[int, dict[str, object]] = {}
     for field_id, text in values.items():
         field = fields.get(field_id)
         if field is None:
-            raise MassActionError(f"unknown account info field {field_id}")
+            raise UnknownAccountFieldError(f"unknown account info field {field_id}")
         try:
             typed[field_id] = account_info.typed_value(field, text[:4096])
         except account_info.AccountValueError as exc:
@@ -147,22 +167,31 @@ def update_account_info(
     current_tag = AccountInfo.objects.filter(computer=computer).values_list("tag", flat=True).first()
     current = dict(computer.account_values.values_list("field_id", "text"))
     changed: list[str] = []
+    changes: list[str] = []
+    new_tag: str | None = None
     with transaction.atomic():
         if tag is not None and tag[:255] != current_tag:
-            account_info.set_tag(computer, tag)
+            new_tag = tag[:255]
+            account_info.set_tag(computer, new_tag)
             changed.append(account_info.TAG)
-            audit("computer.tag", target_of(computer), old=current_tag or "", new=tag[:255])
+            changes.append(f"{account_info.TAG}: {current_tag or ''!r} -> {new_tag!r}")
+        names: list[str] = []
         for field_id, columns in typed.items():
             if current.get(field_id, "") == columns["text"] and (field_id in current or not columns["text"]):
                 continue
+            name = fields[field_id].name
             account_info.set_value(computer, fields[field_id], str(columns["text"]))
-            changed.append(fields[field_id].name)
+            changed.append(name)
+            names.append(name)
+            changes.append(f"{name}: {current.get(field_id, '')!r} -> {str(columns['text'])!r}")
+        if changed:
             audit(
                 "computer.account_info",
                 target_of(computer),
-                field=fields[field_id].name,
-                old=current.get(field_id, ""),
-                new=columns["text"],
+                computer=computer.pk,
+                tag=new_tag,
+                fields=",".join(sorted(names)),
+                changes="; ".join(changes),
             )
     return changed
 
