@@ -46,6 +46,13 @@ def _cmd_settings(args: argparse.Namespace) -> int:
     return settings_command.run(args)
 
 
+def _cmd_package(args: argparse.Namespace) -> int:
+    _setup_django()
+    from ocelot.cli import package_command
+
+    return package_command.run(args)
+
+
 def _cmd_users(args: argparse.Namespace) -> int:
     _setup_django()
     from ocelot.accounts.administrators import AccountError, create_user
@@ -111,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     st_reset = st_verbs.add_parser("reset", help="return one option to its default")
     st_reset.add_argument("name")
     st.set_defaults(func=_cmd_settings)
+
+    pkg = verbs.add_parser("package", help="build, list, show and delete deployment packages")
+    from ocelot.cli.package_command import add_arguments as add_package_arguments
+
+    add_package_arguments(pkg)
+    pkg.set_defaults(func=_cmd_package)
 
     users = verbs.add_parser("users", help="manage console users")
     users_verbs = users.add_subparsers(dest="action", required=True)

@@ -1,4 +1,4 @@
-"""Deployment records. The package model itself arrives with the deployment issue."""
+"""Deployment records: packages, and the results agents report."""
 
 from __future__ import annotations
 
@@ -31,3 +31,63 @@ class AgentFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Package(models.Model):
+    """A package we deploy: an archive (or none), an action and a priority (OCS download_available).
+
+    ``package_id`` is OCS's FILEID: the build time in seconds, made unique; it names the
+    directory ``download/<ID>/`` holding ``info`` and the fragments ``<ID>-1`` .. ``<ID>-n``
+    (protocol.md §8.1). The digests are also in the signed info file; they are kept here so
+    activation can check what a web server answers without reading the files.
+    """
+
+    class OperatingSystem(models.TextChoices):
+        WINDOWS = "windows", "Windows"
+        LINUX = "linux", "Linux"
+        MACOS = "macos", "macOS"
+
+    class Protocol(models.TextChoices):
+        HTTP = "HTTP", "HTTP"
+        HTTPS = "HTTPS", "HTTPS"
+
+    class Action(models.TextChoices):
+        LAUNCH = "LAUNCH", "Launch"
+        EXECUTE = "EXECUTE", "Execute"
+        STORE = "STORE", "Store"
+
+    package_id = models.BigIntegerField(unique=True)
+    name = models.CharField(max_length=255, unique=True)
+    description = models.TextField(blank=True)
+    os = models.CharField(max_length=16, choices=OperatingSystem.choices)
+    protocol = models.CharField(max_length=5, choices=Protocol.choices, default=Protocol.HTTP)
+    priority = models.PositiveSmallIntegerField(default=5)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    # LAUNCH: the archive's file to run and its arguments (info NAME); EXECUTE: the command.
+    command = models.CharField(max_length=1024, blank=True)
+    # STORE: the directory the archive's content goes to (info PATH).
+    path = models.CharField(max_length=1024, blank=True)
+    notify_user = models.BooleanField(default=False)
+    notify_text = models.TextField(blank=True)
+    notify_countdown = models.PositiveIntegerField(null=True, blank=True)
+    notify_can_abort = models.BooleanField(default=False)
+    notify_can_delay = models.BooleanField(default=False)
+    need_done_action = models.BooleanField(default=False)
+    need_done_action_text = models.TextField(blank=True)
+    # The uploaded file's own name: metadata only, never a storage path (security.md T37).
+    archive_name = models.CharField(max_length=255, blank=True)
+    archive_format = models.CharField(max_length=8, blank=True)
+    size = models.BigIntegerField(default=0)
+    fragment_count = models.PositiveIntegerField(default=0)
+    md5 = models.CharField(max_length=32, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    # [{"size": n, "sha256": hex}, ...] in fragment order.
+    fragments = models.JSONField(default=list)
+    key_id = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-package_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.package_id})"

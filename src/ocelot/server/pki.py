@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ocelot.deployment.signing import ensure_signing_key
+
 
 def _write_private(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,7 +45,10 @@ def server_names() -> list[str]:
 
 
 def ensure_pki(pki_dir: Path, public_dir: Path, names: list[str] | None = None) -> bool:
-    """Create the CA and the server certificate if missing; True when created."""
+    """Create the CA, the server certificate and the package signing key if missing; True when created.
+
+    The signing key's public half is published beside ``cacert.pem`` (deployment/signing.py).
+    """
     ca_cert_path, ca_key_path = pki_dir / "ca.pem", pki_dir / "ca.key"
     cert_path, key_path = pki_dir / "server.pem", pki_dir / "server.key"
     created = False
@@ -100,4 +105,5 @@ def ensure_pki(pki_dir: Path, public_dir: Path, names: list[str] | None = None) 
         created = True
     public_dir.mkdir(parents=True, exist_ok=True)
     (public_dir / "cacert.pem").write_bytes(ca_cert_path.read_bytes())
+    created = ensure_signing_key(pki_dir, public_dir) or created
     return created

@@ -1,0 +1,232 @@
+"""``ocelot package build|list|show|delete``: packages from the command line, scriptable with ``--json``.
+
+Each verb parses its options, calls one deployment function and prints the result. Errors
+are one line on stderr: exit 2 for bad input (nothing is written), 1 for anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ocelot.protocol.info_file import ACTIONS
+
+if TYPE_CHECKING:
+    from ocelot.deployment.models import Package
+
+PROG = "ocelot package"
+# The parser is built before Django starts: these mirror Package.OperatingSystem.
+OPERATING_SYSTEMS = ("windows", "linux", "macos")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``package`` verbs and their options."""
+    verbs = parser.add_subparsers(dest="package_action", required=True)
+    build = verbs.add_parser("build", help="check an archive, split it, sign and publish the package")
+    build.add_argument("--name", required=True, help="unique package name")
+    build.add_argument("--os", required=True, choices=OPERATING_SYSTEMS)
+    build.add_argument("--action", required=True, type=str.upper, choices=ACTIONS)
+    build.add_argument("--command", default="", help="LAUNCH: archive file to run and its arguments; EXECUTE")
+    build.add_argument("--path", default="", help="STORE: directory the files are stored in")
+    build.add_argument("--priority", type=int, default=5, help="0 (first, exclusive) to 10 (last); default 5")
+    build.add_argument("--protocol", type=str.upper, default="HTTP", help="HTTP (default) or HTTPS")
+    build.add_argument("--file", type=Path, help="the zip or tar.gz archive (optional for EXECUTE)")
+    size = build.add_mutually_exclusive_group()
+    size.add_argument("--fragments", type=int, help="number of fragments")
+    size.add_argument("--fragment-size", help="fragment size, e.g. 512K, 2M (default 1M)")
+    build.add_argument("--description", default="")
+    build.add_argument("--notify-text", help="warn the user with this text first (Windows agents)")
+    build.add_argument("--notify-countdown", type=int, help="seconds before the installation starts anyway")
+    build.add_argument("--notify-can-abort", action="store_true", help="the user may cancel")
+    build.add_argument("--notify-can-delay", action="store_true", help="the user may postpone")
+    build.add_argument("--done-action-text", help="the installation needs a user action: which")
+    build.add_argument("--json", action="store_true", help="print the package as one JSON object")
+
+    listing = verbs.add_parser("list", help="every package, newest first")
+    listing.add_argument("--json", action="store_true", help="a JSON array")
+
+    show = verbs.add_parser("show", help="one package, its fragments and download time estimates")
+    show.add_argument("package", help="package ID or name")
+    show.add_argument("--json", action="store_true", help="one JSON object")
+
+    delete = verbs.add_parser("delete", help="remove a package: its record, info file and fragments")
+    delete.add_argument("package", help="package ID or name")
+    delete.add_argument("--json", action="store_true", help="one JSON object")
+
+
+def package_record(package: Package, *, details: bool = False) -> dict[str, Any]:
+    """A package as JSON: the info file's fields, the archive's digests, where the files are."""
+    from ocelot.deployment.download_estimate import current_latencies, estimates_by_priority
+    from ocelot.deployment.storage import default_store
+
+    record: dict[str, Any] = {
+        "id": package.package_id,
+        "name": package.name,
+        "description": package.description,
+        "os": package.os,
+        "protocol": package.protocol,
+        "priority": package.priority,
+        "action": package.action,
+        "command": package.command,
+        "path": package.path,
+        "notify_user": package.notify_user,
+        "notify_text": package.notify_text,
+        "notify_countdown": package.notify_countdown,
+        "notify_can_abort": package.notify_can_abort,
+        "notify_can_delay": package.notify_can_delay,
+        "need_done_action": package.need_done_action,
+        "need_done_action_text": package.need_done_action_text,
+        "archive_name": package.archive_name,
+        "archive_format": package.archive_format,
+        "size": package.size,
+        "fragment_count": package.fragment_count,
+        "md5": package.md5,
+        "sha256": package.sha256,
+        "key_id": package.key_id,
+        "created_at": package.created_at.isoformat(),
+    }
+    if details:
+        record["directory"] = str(default_store().package_dir(package.package_id))
+        record["fragments"] = package.fragments
+        estimates = estimates_by_priority(package.fragment_count, current_latencies())
+        record["download_estimates"] = {str(priority): seconds for priority, seconds in estimates.items()}
+    return record
+
+
+class _Progress:
+    """``building: 42% (120 of 286 MiB)`` on a terminal's stderr, at most ten times a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown_at = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.shown_at < 0.1:
+            return
+        self.shown_at = now
+        mib = 1024 * 1024
+        percent = 100 * done // total if total else 100
+        self.stream.write(f"\rbuilding: {percent:3d}% ({done // mib} of {total // mib} MiB)")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "never (priority above the period length)"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def _print_package(record: dict[str, Any]) -> None:
+    print(f"{record['id']}  {record['name']}")
+    print(f"    {record['os']}  {record['action']}  priority {record['priority']}  {record['protocol']}")
+    if record["command"]:
+        print(f"    command: {record['command']}")
+    if record["path"]:
+        print(f"    path: {record['path']}")
+    if record["size"]:
+        print(
+            f"    archive: {record['archive_format']}, {record['size']} bytes, "
+            f"{record['fragment_count']} fragments"
+        )
+        print(f"    md5 {record['md5']}  sha256 {record['sha256']}")
+    if "download_estimates" in record:
+        print(f"    files: {record['directory']}")
+        print("    waiting time for agents with the current latencies, by priority:")
+        for priority, seconds in record["download_estimates"].items():
+            print(f"      {priority:>2}: {_duration(seconds)}")
+
+
+def _build(args: argparse.Namespace) -> Package:
+    from ocelot.deployment.build import PackageRequest, build_package
+    from ocelot.deployment.errors import PackageInputError
+    from ocelot.deployment.fragments import parse_fragment_size
+
+    fragment_size = parse_fragment_size(args.fragment_size) if args.fragment_size is not None else None
+    notify = args.notify_text is not None or args.notify_countdown is not None
+    request = PackageRequest(
+        name=args.name,
+        os=args.os,
+        action=args.action,
+        command=args.command,
+        path=args.path,
+        priority=args.priority,
+        protocol=args.protocol,
+        description=args.description,
+        notify_user=notify or args.notify_can_abort or args.notify_can_delay,
+        notify_text=args.notify_text or "",
+        notify_countdown=args.notify_countdown,
+        notify_can_abort=args.notify_can_abort,
+        notify_can_delay=args.notify_can_delay,
+        need_done_action=args.done_action_text is not None,
+        need_done_action_text=args.done_action_text or "",
+        fragment_count=args.fragments,
+        fragment_size=fragment_size,
+        archive_name=args.file.name if args.file is not None else "",
+    )
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    if args.file is None:
+        return build_package(request, None, progress=progress)
+    if not args.file.is_file():
+        raise PackageInputError(f"{args.file}: no such file.")
+    try:
+        handle = args.file.open("rb")
+    except OSError as exc:
+        raise PackageInputError(f"{args.file}: {exc.strerror}.") from exc
+    with handle:
+        return build_package(request, handle, progress=progress)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one ``package`` verb (Django is set up by the caller); the exit status."""
+    from ocelot.deployment.catalogue import delete_package, find_package, packages
+    from ocelot.deployment.errors import PackageError, PackageInputError
+
+    try:
+        if args.package_action == "build":
+            record = package_record(_build(args), details=True)
+            if args.json:
+                print(json.dumps(record))
+            else:
+                _print_package(record)
+        elif args.package_action == "list":
+            records = [package_record(package) for package in packages()]
+            if args.json:
+                print(json.dumps(records))
+            else:
+                for record in records:
+                    print(
+                        f"{record['id']}  {record['name']}  {record['os']}  {record['action']}  "
+                        f"priority {record['priority']}  {record['fragment_count']} fragments"
+                    )
+        elif args.package_action == "show":
+            record = package_record(find_package(args.package), details=True)
+            if args.json:
+                print(json.dumps(record))
+            else:
+                _print_package(record)
+        else:
+            package = find_package(args.package)
+            delete_package(package)
+            if args.json:
+                print(json.dumps({"id": package.package_id, "name": package.name, "deleted": True}))
+            else:
+                print(f"package {package.package_id} ({package.name}) deleted")
+    except PackageInputError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except PackageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0
