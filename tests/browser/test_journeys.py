@@ -17,7 +17,6 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser
 
 from ocelot.accounts.models import Profile
-from ocelot.accounts.tokens import create_token
 from ocelot.inventory.models import AccountInfo, Computer, SettingOverride
 from ocelot.inventory.setting_values import global_value
 from tests.browser.conftest import PHONE, Console, add_computer, make_user, open_console
@@ -297,7 +296,15 @@ def test_a_read_only_user_restricted_to_one_tag_sees_only_those_computers_and_ch
     # The API answers the same: reads limited to PARIS, no writes.
     user = get_user_model().objects.get(username="paris-reader")
     assert Profile.objects.get(user=user).allowed_tags == ["PARIS"]
-    token = create_token(user, "journey")[1]
+    # The reader makes their own API token in "My account"; its secret shows once.
+    reader.go("/account/")
+    reader.page.locator("#tokens input[name=name]").fill("journey")
+    reader.page.get_by_role("button", name="Create a token").click()
+    reader.page.wait_for_load_state()
+    token = reader.page.locator("code.token-secret").inner_text()
+    assert token.startswith("ocl_")
+    assert reader.page.locator("table.tokens tbody tr").all_inner_texts()[0].startswith("journey")
+    reader.assert_clean()
     status, body = _api(ocelot_server, token, "GET", "/api/v1/computers")
     assert status == 200
     assert sorted(item["name"] for item in body["items"]) == ["alpha", "bravo"]  # type: ignore[index]
@@ -309,3 +316,13 @@ def test_a_read_only_user_restricted_to_one_tag_sees_only_those_computers_and_ch
     )
     assert status == 403, body
     assert AccountInfo.objects.get(computer=fleet["alpha"]).tag == "PARIS"
+
+    # Revoked in the console: the API refuses the token from then on.
+    with reader.confirming() as asked:
+        reader.page.locator("table.tokens").get_by_role("button", name="Revoke").click()
+        reader.page.wait_for_load_state()
+    assert asked == ["Revoke this token? Programs using it will be refused."]
+    assert "Token revoked: journey." in reader.message()
+    assert reader.page.locator("code.token-secret").count() == 0
+    assert _api(ocelot_server, token, "GET", "/api/v1/me")[0] == 401
+    reader.assert_clean()

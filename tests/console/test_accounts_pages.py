@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from ocelot.accounts.models import AuditEntry, Profile
+from ocelot.accounts.models import ApiToken, AuditEntry, Profile
+from ocelot.accounts.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +129,74 @@ def test_the_browser_language_is_used_by_default(client: Client, admin) -> None:
     client.force_login(admin)
     response = client.get("/account/", secure=True, headers={"Accept-Language": "es"})
     assert response.headers.get("Content-Language") == "es"
+
+
+def test_a_user_creates_an_api_token_whose_secret_is_shown_once(client: Client, reader) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(reader)
+    response = client.post("/account/tokens/", {"name": "reporting <script>"}, secure=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    secret = page.split('class="secret token-secret">')[1].split("<")[0]
+    assert secret.startswith("ocl_") and len(secret) > 40
+    assert "reporting &lt;script&gt;" in page and "<script>" not in page
+    # The secret works for the API, and is never shown again.
+    me = client.get("/api/v1/me", secure=True, headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200 and me.json()["username"] == "reader"
+    again = client.get("/account/", secure=True).content.decode()
+    assert secret not in again and secret[:12] in again
+    assert "never" not in again.split("reporting")[1].split("</tr>")[0]  # just used
+    token = ApiToken.objects.get(user=reader)
+    entry = AuditEntry.objects.get(action="token.create")
+    assert (entry.username, entry.target, entry.details["name"]) == ("reader", "reader", token.name)
+    assert secret not in str(entry.details)
+
+
+def test_a_token_needs_a_name(client: Client, reader) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(reader)
+    response = client.post("/account/tokens/", {"name": "  "}, secure=True)
+    assert response.status_code == 302
+    assert not ApiToken.objects.exists()
+
+
+def test_a_user_revokes_only_their_own_tokens(client: Client, reader, admin) -> None:  # type: ignore[no-untyped-def]
+    mine, secret = create_token(reader, "mine")
+    theirs, _ = create_token(admin, "theirs")
+    client.force_login(reader)
+    assert client.post(f"/account/tokens/{theirs.pk}/revoke/", secure=True).status_code == 302
+    assert ApiToken.objects.filter(pk=theirs.pk).exists()
+    assert not AuditEntry.objects.filter(action="token.revoke").exists()
+    client.post(f"/account/tokens/{mine.pk}/revoke/", secure=True)
+    assert not ApiToken.objects.filter(pk=mine.pk).exists()
+    assert (
+        client.get("/api/v1/me", secure=True, headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 401
+    )
+    entry = AuditEntry.objects.get(action="token.revoke")
+    assert (entry.username, entry.details["name"]) == ("reader", "mine")
+
+
+def test_token_changes_need_post_and_a_csrf_token(reader) -> None:  # type: ignore[no-untyped-def]
+    token, _ = create_token(reader, "kept")
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(reader)
+    assert strict.get("/account/tokens/", secure=True).status_code == 405
+    assert strict.get(f"/account/tokens/{token.pk}/revoke/", secure=True).status_code == 405
+    assert strict.post("/account/tokens/", {"name": "x"}, secure=True).status_code == 403
+    assert strict.post(f"/account/tokens/{token.pk}/revoke/", secure=True).status_code == 403
+    assert list(ApiToken.objects.values_list("name", flat=True)) == ["kept"]
+
+
+def test_the_language_confirmation_speaks_the_new_language(client: Client, admin) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(admin)
+    page = client.post("/account/language/", {"language": "fr"}, secure=True, follow=True).content.decode()
+    assert "Langue enregistrée." in page
+    page = client.post("/account/language/", {"language": "es"}, secure=True, follow=True).content.decode()
+    assert "Idioma guardado." in page
+
+
+def test_the_favicon_is_served_for_pages_without_an_icon_link(client: Client) -> None:
+    response = client.get("/favicon.ico", secure=True)
+    assert response.status_code == 302
+    icon = client.get(response["Location"], secure=True)
+    assert icon.status_code == 200
+    assert icon["Content-Type"].startswith("image/svg+xml")

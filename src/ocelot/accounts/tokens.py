@@ -52,3 +52,17 @@ def tokens_for(username: str) -> list[ApiToken]:
     if user is None:
         raise LookupError(f"no user named {username!r}")
     return list(ApiToken.objects.filter(user=user).order_by("-created_at", "-id"))
+
+
+def tokens_of(user: Any) -> list[ApiToken]:
+    """For "My account": the user's own tokens, newest first (never their secrets)."""
+    return list(ApiToken.objects.filter(user=user).order_by("-created_at", "-id"))
+
+
+def revoke_token(user: Any, token_id: int) -> ApiToken | None:
+    """Delete one of ``user``'s own tokens; returns it (for the audit log), or None when
+    ``user`` has no such token (someone else's token is left alone)."""
+    token = ApiToken.objects.filter(user=user, pk=token_id).first()
+    if token is not None:
+        token.delete()
+    return token

@@ -9,11 +9,13 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ocelot.accounts import audit as audit_log
 from ocelot.accounts.administrators import (
     AccountError,
     change_password,
@@ -25,6 +27,7 @@ from ocelot.accounts.administrators import (
 from ocelot.accounts.login import LoginRefusedError, check_login
 from ocelot.accounts.models import AuditEntry, Profile
 from ocelot.accounts.roles import profile_of
+from ocelot.accounts.tokens import create_token, revoke_token, tokens_of
 from ocelot.console.requests import address_of, admin_view, console_view
 
 
@@ -58,13 +61,23 @@ def logout_page(request: HttpRequest) -> HttpResponse:
     return redirect("console:login")
 
 
-@console_view
-def account(request: HttpRequest) -> HttpResponse:
+def _account_page(request: HttpRequest, new_token: str = "", new_token_name: str = "") -> HttpResponse:
     return render(
         request,
         "console/account.html",
-        {"profile": profile_of(request.user), "languages": settings.LANGUAGES},
+        {
+            "profile": profile_of(request.user),
+            "languages": settings.LANGUAGES,
+            "tokens": tokens_of(request.user),
+            "new_token": new_token,
+            "new_token_name": new_token_name,
+        },
     )
+
+
+@console_view
+def account(request: HttpRequest) -> HttpResponse:
+    return _account_page(request)
 
 
 @require_POST
@@ -77,6 +90,8 @@ def account_language(request: HttpRequest) -> HttpResponse:
         profile = profile_of(request.user)
         profile.language = language
         profile.save(update_fields=["language"])
+        # The confirmation speaks the language just chosen (empty: the browser's again).
+        translation.activate(language or translation.get_language_from_request(request))
         messages.success(request, _("Language saved."))
     return redirect("console:account")
 
@@ -97,6 +112,45 @@ def account_password(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, request.user)  # type: ignore[arg-type]
         messages.success(request, _("Password changed."))
     return redirect("console:account")
+
+
+@require_POST
+@console_view
+def account_token_create(request: HttpRequest) -> HttpResponse:
+    """A new API token of mine. Its secret is in this response only (never stored, never
+    redirected through the session): reloading the page does not show it again."""
+    name = request.POST.get("name", "").strip()[:100]
+    if not name:
+        messages.error(request, _("Give the token a name, e.g. what will use it."))
+        return redirect(reverse("console:account") + "#tokens")
+    token, secret = create_token(request.user, name)
+    audit_log.record(
+        request.user,
+        "token.create",
+        request.user.get_username(),
+        address=address_of(request),
+        name=token.name,
+    )
+    return _account_page(request, new_token=secret, new_token_name=token.name)
+
+
+@require_POST
+@console_view
+def account_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = revoke_token(request.user, token_id)
+    if token is None:
+        messages.error(request, _("No such token."))
+    else:
+        audit_log.record(
+            request.user,
+            "token.revoke",
+            request.user.get_username(),
+            address=address_of(request),
+            name=token.name,
+            prefix=token.prefix,
+        )
+        messages.success(request, _("Token revoked: %(name)s.") % {"name": token.name})
+    return redirect(reverse("console:account") + "#tokens")
 
 
 def _tags(raw: str) -> list[str]:
@@ -196,6 +250,8 @@ urlpatterns = [
     path("account/", account, name="account"),
     path("account/language/", account_language, name="account-language"),
     path("account/password/", account_password, name="account-password"),
+    path("account/tokens/", account_token_create, name="account-token-create"),
+    path("account/tokens/<int:token_id>/revoke/", account_token_revoke, name="account-token-revoke"),
     path("users/", users, name="users"),
     path("users/new/", user_create, name="user-create"),
     path("users/<int:user_id>/", user_update, name="user-update"),
