@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import stat
 import struct
@@ -12,7 +13,11 @@ import zipfile
 def tar_gz(*members: tarfile.TarInfo | tuple[str, bytes]) -> bytes:
     """A tar.gz of (name, content) regular files and ready-made TarInfo entries."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    # A fixed gzip time: the same members give the same bytes (test ids, xdist collection).
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed,
+        tarfile.open(fileobj=packed, mode="w") as archive,
+    ):
         for member in members:
             if isinstance(member, tarfile.TarInfo):
                 archive.addfile(member)

@@ -232,6 +232,7 @@ def test_ids_are_the_build_time_made_unique(store: PackageStore) -> None:
             "zip",
         ),
     ],
+    ids=lambda value: "archive" if isinstance(value, bytes) else None,
 )
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_is_written(
     store: PackageStore, request_: PackageRequest, archive: bytes | None, error: type[Exception], message: str
