@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from ocelot.accounts.audit import record
+from ocelot.accounts.tokens import create_token
 from ocelot.inventory.account_fields import create_field
 from ocelot.inventory.ingest import store_inventory
 from ocelot.inventory.models import AccountField, AccountValue, Computer, Software
@@ -80,6 +81,7 @@ def _populate() -> dict[str, Computer]:
     move(Software.objects.filter(name__in=["Thunderbird", "7-Zip"]).values_list("id", flat=True), "Utilities")
     make_user("paris-reader", administrator=False, allowed_tags=["PARIS"])
     boss = make_user("boss", administrator=True)
+    create_token(boss, "nightly report")
     record(boss, "setting.set", "FREQUENCY", address="10.0.0.5", value=7)
     record(boss, "computers.merge", "twin", address="10.0.0.5", kept=1, merged="twin")
     windows_computer = Computer.objects.get(device_id__startswith="WIN10-PC")
@@ -150,6 +152,13 @@ def test_every_console_page_fits_the_screen_with_a_title_and_no_error(
         assert response is not None and response.status == 200, (name, response and response.status)
         problems += _shoot(console, name, size, folder)
 
+    # A new API token, its secret shown once.
+    console.go("/account/")
+    console.page.locator("#tokens input[name=name]").fill("inventory export to the CMDB")
+    console.page.get_by_role("button", name="Create a token").click()
+    console.page.wait_for_load_state()
+    problems += _shoot(console, "account-new-token", size, folder)
+
     # Menus open: the column chooser, and the phone's navigation.
     console.go("/computers/")
     console.page.locator("details.column-chooser summary").click()
@@ -173,4 +182,4 @@ def test_every_console_page_fits_the_screen_with_a_title_and_no_error(
     problems += _shoot(reader, "forbidden", size, folder)
 
     assert problems == [], "\n".join(problems)
-    assert len(list(folder.glob("*.png"))) == len(_pages(computers)) + (6 if size == "phone" else 5)
+    assert len(list(folder.glob("*.png"))) == len(_pages(computers)) + (7 if size == "phone" else 6)

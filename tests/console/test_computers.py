@@ -13,8 +13,10 @@ from ocelot.accounts.models import AuditEntry, Profile
 from ocelot.inventory.ingest import store_inventory
 from ocelot.inventory.models import AccountField, AccountValue, Computer, SettingOverride
 from ocelot.inventory.setting_values import set_override
+from ocelot.protocol.messages import Inventory, read_request
+from ocelot.protocol.xmltree import parse_xml
 from tests.inventory.computer_factory import make_computer
-from tests.inventory.payloads import unix_inventory
+from tests.inventory.payloads import DATA, unix_inventory
 
 pytestmark = pytest.mark.django_db
 
@@ -249,6 +251,35 @@ def test_the_computer_page_shows_the_banner_and_every_inventory_section(
         assert f'id="{section}"' in page
     software = inventoried.software.select_related("software").first()
     assert software is not None and software.software.name in page
+
+
+def test_the_banner_names_the_os_once_and_sizes_read_in_gb(
+    admin_console: Client, inventoried: Computer
+) -> None:
+    page = get(admin_console, f"/computers/{inventoried.pk}/").content.decode()
+    banner = page.split('class="card banner"')[1].split("</section>")[0]
+    # The Unix agent sends OSNAME "Debian GNU/Linux 12" and OSVERSION "12".
+    assert "<dd>Debian GNU/Linux 12</dd>" in banner
+    assert '<span title="24105 MB">23.5 GB</span>' in banner
+    drives = page.split('id="section-drives"')[1].split("</details>")[0]
+    assert "<th>Mount point</th>" in drives and "<th>Device</th>" in drives
+    assert '<td class="nowrap" title="258019 MB">252.0 GB</td>' in drives
+    storage = page.split('id="section-storages"')[1].split("</details>")[0]
+    assert '<td class="nowrap" title="274877.906944 MB">268.4 GB</td>' in storage
+    assert "274877.906944</td>" not in storage
+
+
+def test_a_windows_computer_shows_its_drive_letters_and_types(admin_console: Client) -> None:
+    windows = read_request(parse_xml((DATA / "windows-agent-2.11-inventory.xml").read_bytes()))
+    assert isinstance(windows, Inventory)
+    store_inventory(windows, user_agent="OCS-NG_WINDOWS_AGENT_v2.11.0.1")
+    computer = Computer.objects.get()
+    page = get(admin_console, f"/computers/{computer.pk}/").content.decode()
+    drives = page.split('id="section-drives"')[1].split("</details>")[0]
+    assert "<th>Drive</th>" in drives and "<th>Drive type</th>" in drives
+    assert "Mount point" not in drives
+    assert "<td>C:/</td>" in drives and "<td>Hard Drive</td>" in drives
+    assert "Microsoft Windows 10 Pro 10.0.19045" in page
 
 
 def test_a_reader_cannot_open_a_computer_outside_their_tags(reader_console: Client, fleet: Any) -> None:

@@ -34,6 +34,7 @@ from ocelot.accounts.audit import record
 from ocelot.accounts.models import Profile
 from ocelot.accounts.roles import computer_for, is_administrator, profile_of, visible_computers
 from ocelot.console.charts import Bar, bar_chart
+from ocelot.console.presentation import is_windows, operating_system, present_section
 from ocelot.console.requests import address_of, admin_view, console_view
 from ocelot.inventory import computer_queries as queries
 from ocelot.inventory.mass_actions import (
@@ -335,14 +336,16 @@ def mass_action(request: HttpRequest) -> HttpResponse:
 def computer_page(request: HttpRequest, computer_id: int) -> HttpResponse:
     computer = computer_for(request.user, computer_id)
     detail = queries.computer_detail(computer)
+    windows = is_windows(computer.os_name)
     return render(
         request,
         "console/computers/detail.html",
         {
             "detail": detail,
             "computer": computer,
+            "operating_system": operating_system(computer.os_name, computer.os_version),
             "can_change": is_administrator(request.user),
-            "filled": [table for table in detail.sections if table.rows],
+            "filled": [present_section(table, windows=windows) for table in detail.sections if table.rows],
             "empty": [table for table in detail.sections if not table.rows],
         },
     )
