@@ -20,7 +20,7 @@ from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
-from ocelot.communication import views
+from ocelot.communication import exchange
 from ocelot.deployment.agent_files import save_agent_file
 from ocelot.inventory.ingest import IngestError
 from ocelot.inventory.models import Computer, Group, GroupMember, RegistryQuery
@@ -354,7 +354,7 @@ def _fail_with(error: Exception) -> Any:
     ids=["retries-exhausted", "database-error"],
 )
 def test_a_busy_server_answers_503_with_retry_after_and_no_details(client, monkeypatch, error):
-    monkeypatch.setattr(views, "store_inventory", _fail_with(error))
+    monkeypatch.setattr(exchange, "store_inventory", _fail_with(error))
     response = post(client, zlib.compress(FUSION), FUSION_UA)
     assert response.status_code == 503
     assert 30 <= int(response["Retry-After"]) <= 120

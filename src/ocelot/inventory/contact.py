@@ -6,12 +6,15 @@ updated. Unknown ones are not created here: the computer appears with its first 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
 
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from ocelot.inventory.models import Computer, ContactSession, RegistryQuery
+from ocelot.inventory.models import Computer, ContactSession, GroupMember, RegistryQuery, SettingOverride
 from ocelot.inventory.setting_values import ComputerSettings, global_values, resolve
 from ocelot.protocol.messages import ContactReply, OptionParam, ReplyOption
 
@@ -47,7 +50,30 @@ def _registry_option() -> ReplyOption | None:
     return ReplyOption("REGISTRY", params) if params else None
 
 
-def _quality(computer: Computer, now: datetime) -> float:
+@dataclass(frozen=True)
+class _Contacted:
+    """What a contact needs to know of a known computer."""
+
+    id: int
+    quality: float
+    fidelity: int
+    last_contact_at: datetime | None
+    last_inventory_at: datetime | None
+    has_overrides: bool
+
+
+def _aware(value: object) -> datetime | None:
+    """A DATETIME column as the ORM would give it: aware, in UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite without declared-type parsing
+        value = parse_datetime(value)
+    if not isinstance(value, datetime):
+        return None
+    return timezone.make_aware(value, UTC) if timezone.is_naive(value) else value
+
+
+def _quality(computer: _Contacted, now: datetime) -> float:
     """Average days between contacts, as OCS computes it (§4.3 step 2.1)."""
     if computer.last_contact_at is None:
         return computer.quality
@@ -57,6 +83,47 @@ def _quality(computer: Computer, now: datetime) -> float:
     return days
 
 
+def _find(device_id: str) -> _Contacted | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_contact_sql()[0], [device_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, quality, fidelity, last_contact, last_inventory, has_own, in_group = row
+    return _Contacted(
+        int(pk),
+        float(quality or 0.0),
+        int(fidelity or 0),
+        _aware(last_contact),
+        _aware(last_inventory),
+        bool(has_own or in_group),
+    )
+
+
+@cache
+def _contact_sql() -> tuple[str, str]:
+    """The two statements of a contact, written once (the ORM's query building cost
+    more than running them: bench/README.md, "Where the time goes")."""
+    computers = Computer._meta.db_table
+    overrides = SettingOverride._meta.db_table
+    members = GroupMember._meta.db_table
+    # Table names come from the models; every value is bound.
+    select = (
+        f"SELECT id, quality, fidelity, last_contact_at, last_inventory_at,"  # noqa: S608
+        f" EXISTS(SELECT 1 FROM {overrides} o WHERE o.computer_id = {computers}.id) AS has_own,"
+        f" EXISTS(SELECT 1 FROM {members} m WHERE m.computer_id = {computers}.id"
+        f" AND m.kind <> '{GroupMember.EXCLUDED}') AS in_group"
+        f" FROM {computers} WHERE device_id = %s"
+    )
+    # No lock: FIDELITY increments atomically; QUALITY is an average where a rare race
+    # between two contacts of one computer changes nothing useful.
+    update = (
+        f"UPDATE {computers} SET quality = %s, fidelity = fidelity + 1, last_contact_at = %s,"  # noqa: S608
+        f" user_agent = %s WHERE id = %s"
+    )
+    return select, update
+
+
 def answer_contact(
     device_id: str, *, user_agent: str, base: dict[str, int | str] | None = None
 ) -> ContactReply:
@@ -64,21 +131,20 @@ def answer_contact(
     now = timezone.now()
     # The endpoint passes the global values it already read for this request.
     base = global_values() if base is None else base
-    computer = (
-        Computer.objects.filter(device_id=device_id)
-        .only("id", "quality", "fidelity", "last_contact_at", "last_inventory_at")
-        .first()
-    )
+    computer = _find(device_id)
     if computer is not None:
-        # One UPDATE, no lock: the counter increments atomically; QUALITY is an average
-        # where a rare race between two contacts of one computer changes nothing useful.
-        Computer.objects.filter(pk=computer.pk).update(
-            quality=_quality(computer, now),
-            fidelity=F("fidelity") + 1,
-            last_contact_at=now,
-            user_agent=user_agent[:255],
-        )
-    settings = resolve(computer.pk if computer else None, base)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _contact_sql()[1],
+                [
+                    _quality(computer, now),
+                    connection.ops.adapt_datetimefield_value(now),
+                    user_agent[:255],
+                    computer.id,
+                ],
+            )
+    # Most computers have no setting of their own and no group: no overrides query then.
+    settings = resolve(computer.id if computer is not None and computer.has_overrides else None, base)
     frequency = settings.int("FREQUENCY")
     prolog_freq = settings.int("PROLOG_FREQ")
     on_startup = settings.int("INVENTORY_ON_STARTUP")

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
 
 from ocelot.inventory.models import Computer, Group, GroupMember, Setting, SettingOverride
@@ -23,10 +24,18 @@ _GROUP_MAX = frozenset(
 )
 
 
+_GLOBAL_SQL = f"SELECT name, value FROM {Setting._meta.db_table}"  # noqa: S608 - the model's table
+
+
 def global_values() -> dict[str, int | str]:
     """Every setting's global value (stored or default), in one query."""
     values: dict[str, int | str] = {item.name: item.default for item in CATALOGUE}
-    for name, raw in Setting.objects.values_list("name", "value"):
+    # Read for every agent request: plain SQL, the ORM's query building costs more than
+    # the query (bench/README.md, "Where the time goes").
+    with connection.cursor() as cursor:
+        cursor.execute(_GLOBAL_SQL)
+        rows = cursor.fetchall()
+    for name, raw in rows:
         spec = definition(name) if name in values else None
         if spec is None:
             continue

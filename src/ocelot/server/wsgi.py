@@ -1,8 +1,16 @@
-"""The WSGI application served by ``ocelot server`` (gunicorn workers)."""
+"""The WSGI application served by ``ocelot server`` (gunicorn workers).
+
+The agent endpoint answers in front of Django's handler (communication.wsgi); everything
+else (console, API, info files, agent files) goes through Django and its middleware.
+"""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocelot.server.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from ocelot.communication.wsgi import AgentEndpoint  # noqa: E402 - needs Django set up first
+
+application = AgentEndpoint(django_application)

@@ -1,0 +1,143 @@
+"""One agent message in, one answer out: the agent endpoint without any web framework.
+
+Both doors to ``/ocsinventory`` call :func:`answer_message`: the Django view (tests, the
+console's own server) and the WSGI fast path that ``ocelot server`` puts in front of Django
+(``communication.wsgi``), which spares agents the console's middleware chain (sessions,
+CSRF, locale, ...: about a third of a PROLOG's cost, bench/README.md).
+
+Status codes follow protocol.md §1.5, except that nothing an agent sends can produce a 500:
+bad input is a 4xx with a one-line reason, an unavailable database is a 503 with
+Retry-After (security.md R1, R5).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DatabaseError
+
+from ocelot.deployment.results import record_result
+from ocelot.inventory.contact import answer_contact
+from ocelot.inventory.ingest import IngestError, store_inventory
+from ocelot.inventory.network_notice import apply_network_notice
+from ocelot.inventory.setting_values import global_values
+from ocelot.protocol.client_address import client_address
+from ocelot.protocol.codec import Framing, decode_body, encode_body
+from ocelot.protocol.errors import ProtocolError, TooLargeError
+from ocelot.protocol.limits import DEFAULT_LIMITS
+from ocelot.protocol.messages import (
+    Contact,
+    DeploymentResult,
+    Inventory,
+    NetworkNotice,
+    UpdateQuery,
+    no_update_reply,
+    read_request,
+)
+from ocelot.protocol.useragent import is_agent
+from ocelot.protocol.xmltree import parse_xml
+
+log = logging.getLogger("ocelot.communication")
+READ_CHUNK = 64 * 1024
+COMPRESSED = "application/x-compressed"
+
+
+@dataclass
+class Answer:
+    """What goes back to the agent: status, body and headers."""
+
+    status: int
+    body: bytes
+    content_type: str = COMPRESSED
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def refusal(status: int, reason: str) -> Answer:
+    return Answer(
+        status, (reason + "\n").encode(), "text/plain; charset=utf-8", {"Cache-Control": "no-cache"}
+    )
+
+
+def _busy() -> Answer:
+    answer = refusal(503, "the server is busy, try again later")
+    # The agent must come back later, not at once (security.md T14).
+    answer.headers["Retry-After"] = str(random.randint(30, 120))
+    return answer
+
+
+def read_limited(read: Callable[[int], bytes], declared_length: str | None) -> bytes:
+    """Read at most the body limit, without trusting Content-Length (T02)."""
+    limit = DEFAULT_LIMITS.max_body
+    try:
+        declared = int(declared_length or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise TooLargeError("body_too_large", "the request body exceeds the size limit")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = read(READ_CHUNK)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise TooLargeError("body_too_large", "the request body exceeds the size limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reply(xml: bytes, framing: Framing) -> Answer:
+    return Answer(200, encode_body(xml, framing), headers={"Cache-Control": "no-cache"})
+
+
+def answer_message(
+    method: str,
+    read: Callable[[int], bytes],
+    *,
+    content_length: str | None,
+    user_agent: str,
+    remote_addr: str,
+    forwarded_for: str | None,
+) -> Answer:
+    """POST /ocsinventory: check the request, read and decode it, call one domain function."""
+    if method == "GET":
+        return refusal(400, "the agent endpoint takes POST requests")
+    if method != "POST":
+        return refusal(403, "method not allowed")
+    if not is_agent(user_agent):
+        return refusal(400, "unknown user agent")
+    address = client_address(remote_addr, forwarded_for, settings.CONFIG.trusted_proxies)  # type: ignore[misc]
+    try:
+        body = read_limited(read, content_length)
+        # Read once per request: decoding, contact and ingest all use these values.
+        options = global_values()
+        xml, framing = decode_body(body, try_others=bool(options["COMPRESS_TRY_OTHERS"]))
+        message = read_request(parse_xml(xml))
+        if isinstance(message, Contact):
+            reply = answer_contact(message.device_id, user_agent=user_agent, base=options)
+            return _reply(reply.to_xml(), framing)
+        if isinstance(message, Inventory):
+            stored = store_inventory(message, source_ip=address, user_agent=user_agent, settings=options)
+            return _reply(stored.to_xml(), framing)
+        if isinstance(message, DeploymentResult):
+            record_result(message.device_id, int(message.package_id), message.code)
+            return Answer(200, b"")
+        if isinstance(message, NetworkNotice):
+            apply_network_notice(message)
+            return Answer(200, b"")
+        assert isinstance(message, UpdateQuery)
+        return _reply(no_update_reply(), framing)
+    except ProtocolError as exc:
+        log.info("refused request from %s: %s (%s)", address, exc, exc.reason)
+        return refusal(exc.status, str(exc))
+    except IngestError as exc:
+        log.info("refused inventory from %s: %s", address, exc)
+        return _busy() if exc.status == 503 else refusal(exc.status, str(exc))
+    except DatabaseError:
+        log.exception("database unavailable while answering %s", address)
+        return _busy()
