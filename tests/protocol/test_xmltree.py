@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ocelot.protocol.errors import ProtocolError, TooLargeError
-from ocelot.protocol.limits import Limits
-from ocelot.protocol.xmltree import Node, parse_xml, serialize, to_document
+from ocelot.protocol.limits import DEFAULT_LIMITS, Limits
+from ocelot.protocol.xmltree import Node, _parse_streaming, _parse_tree, parse_xml, serialize, to_document
 from tests.protocol.hostile_payloads import billion_laughs
 
 # ---------------------------------------------------------------- shape
@@ -264,3 +266,35 @@ def test_any_text_value_round_trips_through_serialize_and_parse(value):
 def test_any_attribute_value_round_trips_through_serialize_and_parse(value):
     node = Node("A", attrib={"V": value})
     assert parse_xml(to_document(node)).attrib["V"] == value
+
+
+# ---------------------------------------------------------------- the two readers
+
+CAPTURED = sorted((Path(__file__).parents[1] / "data").glob("*.xml"))
+
+
+@pytest.mark.parametrize("path", CAPTURED, ids=[path.name for path in CAPTURED])
+def test_both_readers_build_the_same_tree_for_every_captured_payload(path):
+    # ElementTree builds ordinary documents, the streaming builder everything else: an
+    # agent must never see a difference between them.
+    data = path.read_bytes()
+    assert dataclasses.asdict(_parse_tree(data, DEFAULT_LIMITS)) == dataclasses.asdict(
+        _parse_streaming(data, DEFAULT_LIMITS)
+    )
+
+
+def test_mixed_text_around_children_is_read_alike_by_both_readers():
+    data = b"<A> one <B>x</B> two <C/> three </A>"
+    fast, streaming = _parse_tree(data, DEFAULT_LIMITS), _parse_streaming(data, DEFAULT_LIMITS)
+    assert fast == streaming
+    assert fast.text == "one  two  three"
+
+
+def test_a_document_with_too_many_elements_is_never_built_whole():
+    # Too many element ends for the cap: it goes to the streaming builder, which stops at
+    # the limit instead of building a million elements first.
+    limits = Limits(max_elements=1000)
+    document = b"<A>" + b"<B/>" * 1_000_000 + b"</A>"
+    with pytest.raises(TooLargeError) as caught:
+        parse_xml(document, limits)
+    assert caught.value.reason == "too_many_elements"

@@ -11,6 +11,7 @@ as they came, in each row's ``extra`` mapping, so nothing an agent sends is lost
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 Kind = Literal["text", "int"]
@@ -37,6 +38,11 @@ class SectionSpec:
     multiple: bool = True
 
     def field_by_tag(self) -> dict[str, FieldSpec]:
+        """Tags and aliases to their field (built once: it is read for every row)."""
+        return self._field_table
+
+    @cached_property
+    def _field_table(self) -> dict[str, FieldSpec]:
         table: dict[str, FieldSpec] = {}
         for spec in self.fields:
             table[spec.tag] = spec
