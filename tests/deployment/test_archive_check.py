@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import stat
 import tarfile
+import zipfile
 
 import pytest
 
@@ -191,3 +192,10 @@ def test_a_unix_launch_file_with_a_dash_is_refused_because_the_ocs_agent_cuts_it
     with pytest.raises(ArchiveError, match="first '-'"):
         launch_file("install-me.sh", windows=False)
     assert launch_file("install-me.exe", windows=True) == "install-me.exe"
+
+
+def test_zip_members_compressed_otherwise_than_deflate_are_refused() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("setup.exe", b"MZ" * 100)
+    assert "cannot unzip" in refused(buffer.getvalue())

@@ -9,7 +9,7 @@ sure that:
   ``..``, no backslash, no symbolic link that resolves outside (also through other links),
   no hard link to anything but a regular file of the archive;
 * it holds only regular files, directories and such links: no device, FIFO or socket, no
-  setuid or setgid bit, no encrypted ZIP member;
+  setuid or setgid bit, no encrypted ZIP member, no ZIP compression other than deflate;
 * names are unambiguous: no duplicates, no two names differing only by case or Unicode
   normalisation, no component longer than 255 bytes (and no reserved Windows device names in
   Windows packages);
@@ -200,6 +200,9 @@ def _check_zip(source: BinaryIO, names: _Names, limits: ArchiveLimits) -> tuple[
             _check_mode(info.filename, mode)
             if info.flag_bits & 0x1:
                 raise ArchiveError(f"The member {info.filename!r} is encrypted.")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                # The Windows agent's unzip knows stored and deflated members only.
+                raise ArchiveError(f"The member {info.filename!r} uses a compression agents cannot unzip.")
             if info.is_dir():
                 names.add(info.filename, path, directory=True)
                 continue

@@ -45,9 +45,10 @@ def server_names() -> list[str]:
 
 
 def ensure_pki(pki_dir: Path, public_dir: Path, names: list[str] | None = None) -> bool:
-    """Create the CA, the server certificate and the package signing key if missing; True when created.
+    """Create the CA, the server certificate and the package signing key if missing.
 
-    The signing key's public half is published beside ``cacert.pem`` (deployment/signing.py).
+    True when the CA or the certificate was created. The signing key's public half is
+    published beside ``cacert.pem`` (deployment/signing.py).
     """
     ca_cert_path, ca_key_path = pki_dir / "ca.pem", pki_dir / "ca.key"
     cert_path, key_path = pki_dir / "server.pem", pki_dir / "server.key"
@@ -105,5 +106,5 @@ def ensure_pki(pki_dir: Path, public_dir: Path, names: list[str] | None = None) 
         created = True
     public_dir.mkdir(parents=True, exist_ok=True)
     (public_dir / "cacert.pem").write_bytes(ca_cert_path.read_bytes())
-    created = ensure_signing_key(pki_dir, public_dir) or created
+    ensure_signing_key(pki_dir, public_dir)
     return created
