@@ -100,7 +100,8 @@ def test_an_administrator_searches_by_two_programs_and_a_memory_range_then_edits
     assert console.page.url.endswith(f"/computers/{fleet['bravo'].pk}/")
     software = console.page.locator("#section-software")
     assert software.get_by_text("LibreOffice 24.8").is_visible()
-    assert "8192 MB" in console.page.locator("dl.facts").inner_text()
+    assert "8.0 GB" in console.page.locator("dl.facts").inner_text()
+    assert console.page.locator("dl.facts span[title='8192 MB']").count() == 1
 
     # Account info: a new TAG.
     account = console.page.locator("#account")

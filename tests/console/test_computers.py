@@ -384,3 +384,14 @@ def test_an_administrator_deletes_one_computer(admin_console: Client, fleet: Any
     assert not Computer.objects.filter(pk=computer.pk).exists()
     entry = AuditEntry.objects.get(action="computers.delete")
     assert "lyon-01" in entry.details["names"]
+
+
+def test_the_settings_units_and_help_speak_the_console_language(
+    admin_console: Client, administrator: Any, fleet: Any
+) -> None:
+    Profile.objects.filter(user=administrator).update(language="fr")
+    page = get(admin_console, f"/computers/{fleet['paris-01'].pk}/").content.decode()
+    settings = page.split('id="settings"')[1]
+    assert "(jours)" in settings and "(days)" not in settings
+    assert 'title="Fréquence d&#x27;inventaire en jours' in settings
+    assert "<dd>8,0 Go</dd>" in page or '">8,0 Go</span>' in page
