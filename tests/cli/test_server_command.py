@@ -10,12 +10,14 @@ from __future__ import annotations
 import http.client
 import signal
 import ssl
+import subprocess
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
 
 import pytest
 
+from tests import server_process
 from tests.server_process import OcelotServer, run_ocelot, start_server
 
 pytestmark = pytest.mark.server
@@ -122,3 +124,32 @@ def test_a_start_on_an_initialised_home_prints_no_new_password(tmp_path: Path) -
     assert code == 0, server.output()
     assert password_lines(server.output()) == []
     assert "Created a certificate authority" not in server.output()
+
+
+def test_gunicorn_remains_available_as_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # granian is the default (bench/README.md); OCELOT_ENGINE=gunicorn serves the same.
+    original = server_process.ocelot_environment
+    monkeypatch.setattr(
+        server_process,
+        "ocelot_environment",
+        lambda home, url: {**original(home, url), "OCELOT_ENGINE": "gunicorn"},
+    )
+    server = start_server(tmp_path / "home", None)
+    try:
+        a_zlib_prolog_gets_a_zlib_reply_asking_for_an_inventory(server)
+        https_is_verified_with_the_published_ca(server)
+        assert "gunicorn" in server.output().lower()
+    finally:
+        code = server.stop()
+    assert code == 0, server.output()
+
+
+def test_an_unknown_engine_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {**server_process.ocelot_environment(home, None), "OCELOT_ENGINE": "runserver"}
+    done = subprocess.run(
+        server_process.ocelot_command("server"), env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "OCELOT_ENGINE" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr

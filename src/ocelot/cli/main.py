@@ -145,7 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    from ocelot.server.config import ConfigError
+
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        # A bad OCELOT_* variable or ocelot.toml: say which, without a stack trace.
+        print(f"ocelot: configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

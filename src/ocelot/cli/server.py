@@ -1,9 +1,14 @@
 """``ocelot server``: initialise the home directory, migrate, and serve.
 
-Two gunicorn arbiters run side by side: HTTP for agents (and later the fragments) and
-HTTPS for the console, the API, the info files and agents configured with https. Each has
-one worker process per core with a few threads each, so agent storms and administrators
-do not share a queue (security.md R1). Ctrl-C or SIGTERM stops both cleanly.
+Two servers run side by side: HTTP for agents (and later the fragments) and HTTPS for the
+console, the API, the info files and agents configured with https. Each has one worker
+process per core with a few threads each, so agent storms and administrators do not share
+a queue (security.md R1). Ctrl-C or SIGTERM stops both cleanly.
+
+The engine is granian by default: its connections live in Rust, so an idle or slow client
+holds no Python thread, and it answered agents about twice as fast as gunicorn's threaded
+workers on the same machine (bench/README.md). ``OCELOT_ENGINE=gunicorn`` keeps gunicorn.
+Both stream request bodies to the application (an upload is never held whole in memory).
 """
 
 from __future__ import annotations
@@ -48,7 +53,47 @@ def initialise(*, verbose: bool) -> None:
     sys.stdout.flush()
 
 
-def _gunicorn(bind: str, workers: int, threads: int, tls: tuple[str, str] | None) -> subprocess.Popen[bytes]:
+ACCESS_LOG = {
+    "granian": '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1fms',
+    "gunicorn": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+}
+
+
+def _host_port(bind: str) -> tuple[str, str]:
+    host, _, port = bind.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", port
+
+
+def _granian(bind: str, workers: int, threads: int, tls: tuple[str, str] | None) -> list[str]:
+    host, port = _host_port(bind)
+    command = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        port,
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--no-ws",
+        "--respawn-failed-workers",
+        "--workers-kill-timeout",
+        "10",
+        "--access-log",
+        "--access-log-fmt",
+        ACCESS_LOG["granian"],
+    ]
+    if tls:
+        command += ["--ssl-certificate", tls[0], "--ssl-keyfile", tls[1]]
+    return [*command, "ocelot.server.wsgi:application"]
+
+
+def _gunicorn(bind: str, workers: int, threads: int, tls: tuple[str, str] | None) -> list[str]:
     command = [
         sys.executable,
         "-m",
@@ -74,11 +119,18 @@ def _gunicorn(bind: str, workers: int, threads: int, tls: tuple[str, str] | None
         "--access-logfile",
         "-",
         "--access-logformat",
-        '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        ACCESS_LOG["gunicorn"],
     ]
     if tls:
         command += ["--certfile", tls[0], "--keyfile", tls[1]]
-    return subprocess.Popen(command)
+    return command
+
+
+def _listener(
+    engine: str, bind: str, workers: int, threads: int, tls: tuple[str, str] | None
+) -> subprocess.Popen[bytes]:
+    build = _granian if engine == "granian" else _gunicorn
+    return subprocess.Popen(build(bind, workers, threads, tls))
 
 
 def run(*, http: str | None, https: str | None, workers: int | None) -> int:
@@ -101,8 +153,8 @@ def run(*, http: str | None, https: str | None, workers: int | None) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     children = [
-        _gunicorn(config.http_bind, count, config.threads, None),
-        _gunicorn(config.https_bind, count, config.threads, tls),
+        _listener(config.engine, config.http_bind, count, config.threads, None),
+        _listener(config.engine, config.https_bind, count, config.threads, tls),
     ]
     print(f"Ocelot serving agents on http://{config.http_bind}/ocsinventory", flush=True)
     print(f"Ocelot serving the console and info files on https://{config.https_bind}/", flush=True)

@@ -585,6 +585,13 @@ class SoftwareInstallation(SectionRow):
 
     class Meta(SectionRow.Meta):
         default_related_name = "software"
+        indexes = [
+            # Software criteria of the search read "the computers having these catalogue
+            # entries": with both columns in one index the database answers from the index
+            # alone (no table row per installation). Over 1,000,000 installations a
+            # two-software search went from 120-170 ms to 10-18 ms (bench/pages.py).
+            models.Index(fields=["software", "computer"], name="installed_software_computer"),
+        ]
 
 
 class OtherSection(SectionRow):
