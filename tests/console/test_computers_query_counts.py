@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from ocelot.inventory.models import SECTION_MODELS, Computer
+from ocelot.inventory.models import SECTION_MODELS, Computer, OtherSection
 from ocelot.inventory.setting_values import set_override
 from tests.inventory.computer_factory import make_computer
 
@@ -84,7 +84,7 @@ def test_the_csv_export_streams_in_a_fixed_number_of_queries(
 
 
 @pytest.mark.parametrize("rows", [1, 40])
-def test_the_computer_page_costs_one_query_per_section(
+def test_the_computer_page_costs_one_query_per_section_with_rows(
     admin_console: Client, django_assert_num_queries: Any, rows: int
 ) -> None:
     computer = make_computer(
@@ -96,8 +96,22 @@ def test_the_computer_page_costs_one_query_per_section(
         account={f"Field {n}": "x" for n in range(rows)},
     )
     set_override("FREQUENCY", 2, computer=computer)
-    # The computer; every section, software and other sections; TAG, account fields and
-    # values; own settings, global settings and group settings.
-    own = 1 + len(SECTION_MODELS) + 2 + 3 + 3
+    # The computer; which sections have rows; those two (networks, printers) and the
+    # software; TAG, account fields and values; own, global and group settings.
+    own = 1 + 1 + 2 + 1 + 3 + 3
+    with django_assert_num_queries(REQUEST + own):
+        assert admin_console.get(f"/computers/{computer.pk}/", secure=True).status_code == 200
+
+
+def test_a_computer_with_rows_in_every_section_costs_one_query_per_section(
+    admin_console: Client, django_assert_num_queries: Any
+) -> None:
+    computer = make_computer("full", tag="PARIS", installed=["vim"])
+    for model in SECTION_MODELS.values():
+        model.objects.create(computer=computer)
+    OtherSection.objects.create(computer=computer, tag="ENVS", data={"KEY": "PATH"})
+    # The computer; which sections have rows; every section, the software and the other
+    # sections; TAG, account fields and values; own, global and group settings.
+    own = 1 + 1 + len(SECTION_MODELS) + 1 + 1 + 3 + 3
     with django_assert_num_queries(REQUEST + own):
         assert admin_console.get(f"/computers/{computer.pk}/", secure=True).status_code == 200

@@ -18,6 +18,7 @@ from ocelot.inventory.mass_actions import (
     update_computer_settings,
 )
 from ocelot.inventory.models import (
+    SECTION_MODELS,
     AccountField,
     AccountValue,
     Computer,
@@ -170,6 +171,20 @@ def test_the_computer_detail_has_every_section_of_a_real_inventory() -> None:
     assert tables["networks"].count == computer.networks.count()
     # The Unix agent sends an empty BIOS section: no table for it.
     assert tables["bios"].rows == []
+
+
+def test_every_section_is_listed_in_order_and_empty_ones_have_no_rows() -> None:
+    computer = make_computer("a", printers=["laser"])
+    detail = queries.computer_detail(computer)
+    keys = [table.key for table in detail.sections]
+    assert keys[: len(queries.SECTION_LABELS)] == list(queries.SECTION_LABELS)
+    assert set(keys) == {*SECTION_MODELS, "software"}
+    tables = {table.key: table for table in detail.sections}
+    assert tables["printers"].rows == [["laser"]]
+    assert tables["software"].rows == []
+    empty = [table for key, table in tables.items() if key not in ("printers", "software")]
+    assert all(table.rows == [] and table.columns == [] for table in empty)
+    assert detail.others == []
 
 
 def test_one_row_sections_read_as_label_value_pairs() -> None:

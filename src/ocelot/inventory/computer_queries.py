@@ -9,7 +9,8 @@ and never widens it. Column, sort and page-size names come from allow-lists:
 
 Query budget (pinned by tests): a list page is three queries (COUNT, the ids of the page,
 then those rows with the BIOS and TAG joined and the "own settings" marker); the
-computer page is one query per section; the dashboard three; the TAG repartition one.
+computer page is one query to find its sections with rows, then one per such section; the
+dashboard three; the TAG repartition one.
 """
 
 from __future__ import annotations
@@ -557,18 +558,41 @@ def ipdiscover_mode(raw: str) -> str:
     raise ValueError(f"IPDISCOVER: expected never, automatic or forced:<network>, got {text[:40]!r}")
 
 
+def _filled_sections(computer: Computer) -> set[str]:
+    """The sections (and "others") with rows for ``computer``, in one query of EXISTS probes.
+
+    Most sections of most computers are empty (an agent sends a dozen of the 26); reading
+    each one cost a database round trip per section, which dominated the computer page on
+    PostgreSQL (bench/pages.py).
+    """
+    # Aliases "filled_<key>": the bare keys are the computer's reverse relations.
+    probes: dict[str, Any] = {
+        f"filled_{key}": Exists(model.objects.filter(computer_id=OuterRef("pk")))
+        for key, model in SECTION_MODELS.items()
+    }
+    probes["filled_others"] = Exists(OtherSection.objects.filter(computer_id=OuterRef("pk")))
+    found = Computer.objects.filter(pk=computer.pk).values(**probes).first() or {}
+    return {alias.removeprefix("filled_") for alias, filled in found.items() if filled}
+
+
 def computer_detail(computer: Computer) -> ComputerDetail:
-    """Every section of one computer (one query per section), its account info and settings."""
+    """Every section of one computer, its account info and settings: one query finds the
+    sections with rows, then one query per such section (and the software, always)."""
     sections: list[SectionTable] = []
     order = [key for key in SECTION_LABELS if key in SECTION_MODELS or key == "software"]
     order += [key for key in SECTION_MODELS if key not in order]
     bios: Bios | None = None
     subnets: set[str] = set()
+    filled = _filled_sections(computer)
     for key in order:
         if key == "software":
             sections.append(_software_table(computer))
             continue
         model = SECTION_MODELS[key]
+        label = SECTION_LABELS.get(key, capfirst(key.replace("_", " ")))
+        if key not in filled:
+            sections.append(SectionTable(key, label, [], []))
+            continue
         rows = list(
             model.objects.filter(computer=computer).defer("extra").order_by("id")[: SECTION_ROW_LIMIT + 1]
         )
@@ -576,14 +600,13 @@ def computer_detail(computer: Computer) -> ComputerDetail:
             bios = rows[0] if rows else None  # type: ignore[assignment]
         elif key == "networks":
             subnets = {row.subnet for row in rows if row.subnet}  # type: ignore[attr-defined]
-        table = _table(
-            key, SECTION_LABELS.get(key, capfirst(key.replace("_", " "))), model, rows[:SECTION_ROW_LIMIT]
-        )
+        table = _table(key, label, model, rows[:SECTION_ROW_LIMIT])
         table.truncated = len(rows) > SECTION_ROW_LIMIT
         sections.append(table)
 
     others: dict[str, SectionTable] = {}
-    for item in OtherSection.objects.filter(computer=computer).order_by("tag", "id"):
+    other_rows = OtherSection.objects.filter(computer=computer).order_by("tag", "id")
+    for item in other_rows if "others" in filled else ():
         data = item.data if isinstance(item.data, dict) else {"": item.data}
         table = others.setdefault(item.tag, SectionTable(f"other-{item.tag}", item.tag, [], []))
         for name in data:
