@@ -37,6 +37,8 @@ from bench.targets import Census, OcelotTarget, OcsReference, cpu_snapshot, cpu_
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = ("ocs", "ocelot-sqlite", "ocelot-postgresql")
+# Not run by default: Ocelot under its other HTTP engine, for the engine comparison.
+OTHER_TARGETS = ("ocelot-sqlite-gunicorn", "ocelot-postgresql-gunicorn")
 
 
 def _log(message: str) -> None:
@@ -165,7 +167,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench.agents",
         description="Simulated OCS agents against Ocelot (SQLite, PostgreSQL) and the real OCS 2.8.1.",
     )
-    parser.add_argument("--targets", default=",".join(TARGETS), help=f"comma list of {', '.join(TARGETS)}")
+    parser.add_argument(
+        "--targets", default=",".join(TARGETS), help=f"comma list of {', '.join(TARGETS + OTHER_TARGETS)}"
+    )
     parser.add_argument("--concurrency", default="1,8,32", help="comma list of client concurrency levels")
     parser.add_argument("--agents", type=int, default=200, help="agents per level for Ocelot (default 200)")
     parser.add_argument("--ref-agents", type=int, default=48, help="agents per level for OCS (default 48)")
@@ -206,7 +210,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.agents, args.ref_agents, args.min_prologs = 40, 16, 200
     args.settings = dict(item.split("=", 1) for item in args.setting)
     args.target_list = [t.strip() for t in args.targets.split(",") if t.strip()]
-    unknown = set(args.target_list) - set(TARGETS)
+    unknown = set(args.target_list) - set(TARGETS + OTHER_TARGETS)
     if unknown:
         parser.error(f"unknown target(s): {', '.join(sorted(unknown))}")
     args.levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
@@ -242,8 +246,13 @@ def main(argv: list[str] | None = None) -> int:
                 target = OcsReference(keep_running=args.keep_reference)
                 count = args.ref_agents
             else:
+                _, backend, *engine = name.split("-")
                 target = OcelotTarget(
-                    name.split("-", 1)[1], workers=args.workers, threads=args.threads, settings=args.settings
+                    backend,
+                    workers=args.workers,
+                    threads=args.threads,
+                    settings=args.settings,
+                    engine=engine[0] if engine else None,
                 )
                 count = args.agents
             _log(f"starting {target.name}")

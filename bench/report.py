@@ -14,7 +14,7 @@ README = Path(__file__).resolve().parent / "README.md"
 START = "<!-- bench:results:start -->"
 END = "<!-- bench:results:end -->"
 REFERENCE = "ocs-2.8.1"
-OCELOT = ("ocelot-postgresql", "ocelot-sqlite")
+OCELOT = ("ocelot-postgresql", "ocelot-sqlite", "ocelot-postgresql-gunicorn", "ocelot-sqlite-gunicorn")
 PHASES = (
     ("prolog_new", "PROLOG new"),
     ("inventory_first", "1st INVENTORY"),
@@ -49,7 +49,7 @@ def machine_info() -> dict[str, Any]:
     commit = _run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"])
     dirty = _run(["git", "-C", str(repo), "status", "--porcelain", "--", "src"])
     packages = {}
-    for name in ("ocelot-inventory", "Django", "gunicorn", "psycopg"):
+    for name in ("ocelot-inventory", "Django", "granian", "gunicorn", "psycopg"):
         try:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

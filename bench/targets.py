@@ -207,7 +207,8 @@ class PostgresCluster:
 
 
 class OcelotTarget:
-    """``ocelot server`` on SQLite (``backend="sqlite"``) or PostgreSQL."""
+    """``ocelot server`` on SQLite (``backend="sqlite"``) or PostgreSQL, with its default
+    HTTP engine or the one named (``engine="gunicorn"``: target ``ocelot-sqlite-gunicorn``)."""
 
     DATABASE = "ocelot_bench"
 
@@ -218,10 +219,12 @@ class OcelotTarget:
         workers: int | None = None,
         threads: int | None = None,
         settings: dict[str, str] | None = None,
+        engine: str | None = None,
     ) -> None:
         self.backend = backend
+        self.engine = engine
         self.settings = settings or {}
-        self.name = f"ocelot-{backend}"
+        self.name = f"ocelot-{backend}" + (f"-{engine}" if engine else "")
         self.workers = workers
         self.threads = threads
         self.cluster = PostgresCluster() if backend == "postgresql" else None
@@ -269,6 +272,9 @@ class OcelotTarget:
             env["OCELOT_WORKERS"] = str(self.workers)
         if self.threads:
             env["OCELOT_THREADS"] = str(self.threads)
+        env.pop("OCELOT_ENGINE", None)
+        if self.engine:
+            env["OCELOT_ENGINE"] = self.engine
         http_port, https_port = free_port(), free_port()
         self.log_path = self.home / "server.log"
         with self.log_path.open("wb") as log:
