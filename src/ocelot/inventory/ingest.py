@@ -208,19 +208,29 @@ def _insert(
             cursor.executemany(sql, params[start : start + 500])
 
 
+def clean_rows(model: type[models.Model], rows: Sequence[Row]) -> list[tuple[object, ...]]:
+    """Rows as the model's columns store them, in column order (see :func:`_layout`)."""
+    names, cleaners = _layout(model)
+    pairs = list(zip(names, cleaners, strict=True))
+    # Software rows carry their catalogue id under "software_id", like the column.
+    return [tuple(clean(row.get(name)) for name, clean in pairs) for row in rows]
+
+
 def replace_rows(
-    model: type[SectionRow], computer: Computer, rows: Sequence[Row], *, write_diff: bool, fresh: bool = False
+    model: type[SectionRow],
+    computer: Computer,
+    wanted: list[tuple[object, ...]],
+    *,
+    write_diff: bool,
+    fresh: bool = False,
 ) -> None:
-    """Make the computer's rows of one section equal to ``rows``.
+    """Make the computer's rows of one section equal to ``wanted`` (from :func:`clean_rows`).
 
     With ``write_diff`` only the differing rows are deleted and inserted: rows compare as
     whole tuples (protocol.md §5.3, INVENTORY_WRITE_DIFF), as a multiset. ``fresh`` says
     the computer was just created and has no rows yet.
     """
-    names, cleaners = _layout(model)
-    pairs = list(zip(names, cleaners, strict=True))
-    # Software rows carry their catalogue id under "software_id", like the column.
-    wanted = [tuple(clean(row.get(name)) for name, clean in pairs) for row in rows]
+    names, _ = _layout(model)
     if fresh:
         to_insert = wanted
     elif write_diff:
@@ -294,10 +304,44 @@ def _update_computer(computer: Computer, inventory: Inventory, source_ip: str) -
         computer.ip_address = source_ip
 
 
+def _other_rows(inventory: Inventory) -> list[Row]:
+    return [
+        {"tag": tag[:64], "data": data} for tag, items in inventory.other_sections.items() for data in items
+    ]
+
+
+def _prepare(
+    inventory: Inventory, settings: dict[str, int | str], software_ids: dict[str, int]
+) -> dict[str, list[tuple[object, ...]]]:
+    """Clean the rows that will probably be written before the transaction starts: on
+    SQLite the write lock is held from BEGIN to COMMIT, so Python work done inside it makes
+    every other inventory wait (bench/README.md). Sections the CHECKSUM says are unchanged
+    are left out; ``_store`` cleans them itself if the computer turns out to be new."""
+    bits = inventory.changed_bits
+    maybe_diff = bool(settings["INVENTORY_DIFF"]) and bits is not None
+    prepared: dict[str, list[tuple[object, ...]]] = {}
+    for spec in SECTIONS:
+        if spec.name == "hardware" or (maybe_diff and spec.bit and not (bits or 0) & spec.bit):
+            continue
+        rows = inventory.sections.get(spec.name, [])
+        if spec.name == "software":
+            if rows and not software_ids:
+                continue
+            prepared[spec.name] = clean_rows(SoftwareInstallation, _software_rows(rows, software_ids))
+        else:
+            prepared[spec.name] = clean_rows(SECTION_MODELS[spec.name], rows)
+    prepared[_OTHER] = clean_rows(OtherSection, _other_rows(inventory))
+    return prepared
+
+
+_OTHER = "other sections"
+
+
 def _store(
     inventory: Inventory,
     settings: dict[str, int | str],
     software_ids: dict[str, int],
+    prepared: dict[str, list[tuple[object, ...]]],
     *,
     source_ip: str,
     user_agent: str,
@@ -327,23 +371,19 @@ def _store(
         # list changed (protocol.md §5.3), so Ocelot trusts it like the others.
         if diff and spec.bit and not (bits or 0) & spec.bit:
             continue
+        wanted = prepared.get(spec.name)
         if spec.name == "software":
-            if rows and not software_ids:
-                # Only when the computer vanished between the check and the lock.
-                software_ids = ensure_software(rows)
-            replace_rows(
-                SoftwareInstallation,
-                computer,
-                _software_rows(rows, software_ids),
-                write_diff=write_diff,
-                fresh=created,
-            )
+            if wanted is None:
+                if rows and not software_ids:
+                    # Only when the computer vanished between the check and the lock.
+                    software_ids = ensure_software(rows)
+                wanted = clean_rows(SoftwareInstallation, _software_rows(rows, software_ids))
+            replace_rows(SoftwareInstallation, computer, wanted, write_diff=write_diff, fresh=created)
         else:
-            replace_rows(SECTION_MODELS[spec.name], computer, rows, write_diff=write_diff, fresh=created)
-    other_rows: list[Row] = [
-        {"tag": tag[:64], "data": data} for tag, items in inventory.other_sections.items() for data in items
-    ]
-    replace_rows(OtherSection, computer, other_rows, write_diff=write_diff, fresh=created)
+            model = SECTION_MODELS[spec.name]
+            wanted = clean_rows(model, rows) if wanted is None else wanted
+            replace_rows(model, computer, wanted, write_diff=write_diff, fresh=created)
+    replace_rows(OtherSection, computer, prepared[_OTHER], write_diff=write_diff, fresh=created)
 
     _update_computer(computer, inventory, source_ip)
     computer.checksum = (bits if bits is not None else 0) | computer.checksum | 1
@@ -408,11 +448,13 @@ def store_inventory(
     for attempt in range(_ATTEMPTS):
         try:
             software_ids = {} if skip_software else ensure_software(inventory.sections.get("software", []))
+            prepared = _prepare(inventory, settings, software_ids)
             with transaction.atomic():
                 return _store(
                     inventory,
                     settings,
                     software_ids,
+                    prepared,
                     source_ip=source_ip,
                     user_agent=user_agent,
                     imported=imported,
