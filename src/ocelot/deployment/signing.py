@@ -19,7 +19,8 @@ PRIVATE_KEY_NAME = "package-signing.key"
 PUBLIC_KEY_NAME = "package-signing.pem"
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """Write a secret (a private key) atomically, readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -44,7 +45,7 @@ def ensure_signing_key(pki_dir: Path, public_dir: Path) -> bool:
     created = False
     if not private_path.exists():
         key = Ed25519PrivateKey.generate()
-        _write_private(
+        write_private(
             private_path,
             key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
 import socket
 from pathlib import Path
 
@@ -17,16 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ocelot.deployment.signing import ensure_signing_key
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+from ocelot.deployment.signing import ensure_signing_key, write_private
 
 
 def _key_bytes(key: rsa.RSAPrivateKey) -> bytes:
@@ -72,7 +62,7 @@ def ensure_pki(pki_dir: Path, public_dir: Path, names: list[str] | None = None) 
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
-        _write_private(ca_key_path, _key_bytes(ca_key))
+        write_private(ca_key_path, _key_bytes(ca_key))
         ca_cert_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
         for stale in (cert_path, key_path):
             stale.unlink(missing_ok=True)
@@ -101,7 +91,7 @@ def ensure_pki(pki_dir: Path, public_dir: Path, names: list[str] | None = None) 
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(ca_key_loaded, hashes.SHA256())
         )
-        _write_private(key_path, _key_bytes(key))
+        write_private(key_path, _key_bytes(key))
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         created = True
     public_dir.mkdir(parents=True, exist_ok=True)
