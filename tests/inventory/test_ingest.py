@@ -201,3 +201,15 @@ def test_an_imported_inventory_is_marked_as_imported() -> None:
     assert Computer.objects.get().imported is True
     store_inventory(unix_inventory())
     assert Computer.objects.get().imported is False
+
+
+def test_deviceids_that_differ_only_in_case_are_two_computers_on_every_database() -> None:
+    # MariaDB's default collation ignores case; the column compares bytes (ExactCharField).
+    set_global("AUTO_DUPLICATE_LVL", 0)
+    store_inventory(small_inventory("Office-2026-01-02-03-04-05", ""))
+    store_inventory(small_inventory("office-2026-01-02-03-04-05", ""))
+    assert sorted(Computer.objects.values_list("device_id", flat=True)) == [
+        "Office-2026-01-02-03-04-05",
+        "office-2026-01-02-03-04-05",
+    ]
+    assert Computer.objects.filter(device_id="OFFICE-2026-01-02-03-04-05").count() == 0

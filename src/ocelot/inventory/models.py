@@ -7,13 +7,29 @@ received that have no column in ``extra``, so nothing an agent sends is lost.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+
+
+class ExactCharField(models.CharField):  # type: ignore[type-arg]
+    """Text compared byte for byte on every backend.
+
+    MariaDB's default collation (utf8mb4_general_ci) ignores case, so two DEVICEIDs that
+    differ only in case would be one computer there and two on SQLite and PostgreSQL.
+    """
+
+    def db_parameters(self, connection: Any) -> dict[str, Any]:
+        params = super().db_parameters(connection)
+        if connection.vendor == "mysql" and not self.db_collation:
+            params["collation"] = "utf8mb4_bin"
+        return params
 
 
 class Computer(models.Model):
     """A machine that runs an agent or was imported: the HARDWARE section plus bookkeeping."""
 
-    device_id = models.CharField(max_length=255, unique=True)
+    device_id = ExactCharField(max_length=255, unique=True)
     name = models.CharField(max_length=255, blank=True, default="", db_index=True)
     workgroup = models.TextField(blank=True, default="")
     user_domain = models.TextField(blank=True, default="")
@@ -750,7 +766,7 @@ class RegistryQuery(models.Model):
 class ContactSession(models.Model):
     """A contact that asked for an inventory, for INVENTORY_SESSION_ONLY (OCS prolog_conntrack)."""
 
-    device_id = models.CharField(max_length=255, unique=True)
+    device_id = ExactCharField(max_length=255, unique=True)
     started_at = models.DateTimeField()
 
 
