@@ -1,0 +1,84 @@
+"""``ocelot agent`` and ``python -m ocelot.agent``: the Unix agent's command line (issue 5).
+
+Options mirror ocsinventory-agent's: ``--server``, ``--local``, ``--xml``, ``--stdout``,
+``--force``, ``--tag``, ``--nosoft``, ``--debug``, ``--info``, ``--ca``, ``--ssl``,
+``--basevardir``, ``--lazy``, plus ``--conf`` and ``--logfile``. The run itself is
+:func:`ocelot.agent.run.run_once`; a later ``--daemon`` loops over it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ocelot.agent.config import DEFAULT_CONFIG, ConfigError, build_options, read_config_file
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocelot agent",
+        description="Inventory this computer and send it to an OCS or Ocelot server (or write it locally).",
+    )
+    parser.add_argument(
+        "--conf", type=Path, help=f"config file with the same keys (default: {DEFAULT_CONFIG})"
+    )
+    parser.add_argument("-s", "--server", help="server URL (a bare host means http://HOST/ocsinventory)")
+    parser.add_argument("-l", "--local", type=Path, help="write <DEVICEID>.ocs in DIR instead of sending")
+    parser.add_argument(
+        "--xml", action="store_const", const=True, help="write <DEVICEID>.xml (in --local DIR or here)"
+    )
+    parser.add_argument(
+        "--stdout", action="store_const", const=True, help="print the inventory, send nothing"
+    )
+    parser.add_argument(
+        "-f", "--force", action="store_const", const=True, help="send an inventory without asking (no PROLOG)"
+    )
+    parser.add_argument("-t", "--tag", help="TAG to send while the agent has none yet")
+    parser.add_argument("--nosoft", action="store_const", const=True, help="do not list installed software")
+    parser.add_argument(
+        "-d", "--debug", action="store_const", const=True, help="debug log, with what is sent"
+    )
+    parser.add_argument("-i", "--info", action="store_const", const=True, help="informational log")
+    parser.add_argument("--ca", type=Path, help="CA certificate file for https servers")
+    parser.add_argument("--ssl", choices=("0", "1"), help="1 (default): check the server certificate")
+    parser.add_argument("--basevardir", type=Path, help="state directory (one subdirectory per server)")
+    parser.add_argument(
+        "--lazy", action="store_const", const=True, help="contact the server only when PROLOG_FREQ has passed"
+    )
+    parser.add_argument("--logfile", type=Path, help="log to this file instead of stderr")
+    return parser
+
+
+def _configure_logging(debug: bool, info: bool, logfile: Path | None) -> None:
+    level = logging.DEBUG if debug else logging.INFO if info else logging.WARNING
+    handler: logging.Handler = logging.FileHandler(logfile) if logfile else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(name)s: %(message)s"))
+    root = logging.getLogger("ocelot.agent")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    given = vars(args)
+    conf = given.pop("conf")
+    if given["ssl"] is not None:
+        given["ssl"] = given["ssl"] == "1"
+    try:
+        path = conf or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+        options = build_options(read_config_file(path) if path else {}, given)
+    except ConfigError as exc:
+        print(f"ocelot agent: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(options.debug, options.info, options.logfile)
+    from ocelot.agent.run import AgentError, run_once
+
+    try:
+        return run_once(options)
+    except AgentError as exc:
+        print(f"ocelot agent: {exc}", file=sys.stderr)
+        return 1
