@@ -140,11 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     tok_list = tok_verbs.add_parser("list", help="a user's tokens (prefix, name, creation, last use)")
     tok_list.add_argument("username")
     tok.set_defaults(func=_cmd_tokens)
+
+    # The agent parses its own options (ocelot.agent.command); main() hands them over.
+    verbs.add_parser(
+        "agent", help="inventory this computer (the Ocelot agent; --help for its options)", add_help=False
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["agent"]:
+        from ocelot.agent.command import main as agent_main
+
+        return agent_main(arguments[1:])
+    args = build_parser().parse_args(arguments)
     from ocelot.server.config import ConfigError
 
     try:
