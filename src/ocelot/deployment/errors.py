@@ -26,3 +26,20 @@ class PackageStorageError(PackageError):
 def storage_error(what: str, exc: OSError) -> PackageStorageError:
     """A one-line storage error: what failed and the system's reason (no path, no traceback)."""
     return PackageStorageError(f"{what}: {exc.strerror or exc}.")
+
+
+class ActivationError(PackageInputError):
+    """A location that is not ``host[:port]/path``, or an activation that does not exist."""
+
+
+class ActivationCheckError(PackageError):
+    """The files do not answer at the locations given; ``failures`` says which."""
+
+    def __init__(self, failures: list[str]) -> None:
+        self.failures = failures
+        shown = "; ".join(failures[:5]) + (f"; and {len(failures) - 5} more" if len(failures) > 5 else "")
+        super().__init__(f"The package files do not answer as expected: {shown}.")
+
+
+class AssignmentError(PackageInputError):
+    """Assignment options that are not valid (schedule, post-command, unknown computers or group)."""

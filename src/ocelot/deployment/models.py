@@ -1,4 +1,4 @@
-"""Deployment records: packages, and the results agents report."""
+"""Deployment records: packages, activations, assignments, and the results agents report."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from ocelot.inventory.models import Computer
 class ReportedResult(models.Model):
     """A result an agent reported for a package (QUERY=DOWNLOAD, protocol.md §7).
 
-    Stored as received; the deployment issue binds results to assignments.
+    A journal of every report from a known computer, stored as received. Only
+    :func:`ocelot.deployment.results.record_result` gives a report meaning: it sets the
+    status of the assignment the report belongs to (``bound``); an unbound report changes
+    nothing else.
     """
 
     computer = models.ForeignKey(Computer, on_delete=models.CASCADE, related_name="reported_results")
     package_id = models.BigIntegerField(db_index=True)
     code = models.CharField(max_length=64)
+    bound = models.BooleanField(default=False)
     reported_at = models.DateTimeField(auto_now_add=True)
 
 
@@ -91,3 +95,65 @@ class Package(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.package_id})"
+
+
+class Activation(models.Model):
+    """Where agents fetch a package (OCS download_enable, protocol.md §8.3).
+
+    ``info_location`` and ``fragment_location`` are ``host[:port]/path`` without a scheme:
+    agents fetch ``https://<info_location>/<ID>/info`` and the fragments with the info
+    file's PROTO (§4.4). A package may have several (one per site, seeds 002 "Activate").
+    Deleting an activation (deactivation) removes its assignments; the files stay.
+    """
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="activations")
+    info_location = models.CharField(max_length=255)
+    fragment_location = models.CharField(max_length=255)
+    activated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["package", "info_location", "fragment_location"], name="one_activation_per_location"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package.package_id} at {self.info_location} / {self.fragment_location}"
+
+
+class Assignment(models.Model):
+    """A package targeted at one computer, with its status (OCS devices NAME='DOWNLOAD').
+
+    ``status`` is ``""`` while waiting for notification, ``NOTIFIED`` once a contact
+    announced it, then the code the agent reported, verbatim (protocol.md §8.3, §9.4).
+    ``package`` repeats ``activation.package`` so that one package is assigned at most
+    once per computer and results bind by (computer, package ID) without a join.
+    """
+
+    WAITING = ""
+    NOTIFIED = "NOTIFIED"
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="assignments")
+    activation = models.ForeignKey(Activation, on_delete=models.CASCADE, related_name="assignments")
+    computer = models.ForeignKey(Computer, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(max_length=64, blank=True, default="")
+    force = models.BooleanField(default=False)
+    # ``YYYY/MM/DD HH:MM``, the agent's wall-clock time (Windows waits for it; §4.4).
+    schedule = models.CharField(max_length=16, blank=True, default="")
+    # REBOOT, SHUTDOWN or a command run after success (Windows agents).
+    post_command = models.CharField(max_length=1024, blank=True, default="")
+    assigned_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+    result_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "computer"], name="one_assignment_per_package")
+        ]
+        indexes = [models.Index(fields=["computer", "status"], name="assignment_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} -> {self.computer_id}: {self.status or 'WAITING NOTIFICATION'}"

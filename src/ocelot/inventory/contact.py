@@ -6,6 +6,7 @@ updated. Unknown ones are not created here: the computer appears with its first 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -19,11 +20,38 @@ from ocelot.inventory.setting_values import ComputerSettings, global_values, res
 from ocelot.protocol.messages import ContactReply, OptionParam, ReplyOption
 
 
-def _download_option(settings: ComputerSettings) -> ReplyOption:
+@dataclass(frozen=True)
+class DownloadPackageProvider:
+    """Where the TYPE=PACK params of OPTION DOWNLOAD come from (protocol.md §4.4).
+
+    Packages live in the deployment domain, which sits above inventory (design.md §3):
+    it registers a provider when Django starts, and the contact calls it.
+
+    ``pending_sql`` is a SQL boolean expression in which ``{computer}`` stands for the
+    computer's id column; it joins the contact's one SELECT, so a computer with nothing
+    pending costs no extra query. ``packages(computer_id)`` is called only when it is true
+    (and deployment is on): it returns each PACK PARAM's attributes, in order, and updates
+    what it announced.
+    """
+
+    pending_sql: str
+    packages: Callable[[int], Sequence[dict[str, str]]]
+
+
+download_package_providers: list[DownloadPackageProvider] = []
+
+
+def register_download_package_provider(provider: DownloadPackageProvider) -> None:
+    """Add a provider (once); contacts answered from then on consult it."""
+    if provider not in download_package_providers:
+        download_package_providers.append(provider)
+
+
+def _download_option(settings: ComputerSettings, computer: _Contacted | None = None) -> ReplyOption:
     """OPTION DOWNLOAD with its CONF PARAM, always carrying ON and TIMEOUT (§4.4).
 
-    The Unix agent reads a missing ON as "off" and a missing TIMEOUT as 0 days.
-    Packages (TYPE=PACK params) join with the deployment issue.
+    The Unix agent reads a missing ON as "off" and a missing TIMEOUT as 0 days. TYPE=PACK
+    params follow, from the providers, only when deployment is on and the computer known.
     """
     on = int(bool(settings.int("DOWNLOAD")) and bool(settings.int("DOWNLOAD_SWITCH")))
     conf = {
@@ -36,7 +64,18 @@ def _download_option(settings: ComputerSettings) -> ReplyOption:
         "TIMEOUT": str(settings.int("DOWNLOAD_TIMEOUT")),
         "EXECUTION_TIMEOUT": str(settings.int("DOWNLOAD_EXECUTION_TIMEOUT")),
     }
-    return ReplyOption("DOWNLOAD", (OptionParam(conf),))
+    params = [OptionParam(conf)]
+    if on and computer is not None:
+        announced: set[str] = set()
+        for provider, pending in zip(computer.providers, computer.pending, strict=True):
+            if not pending:
+                continue
+            for attributes in provider.packages(computer.id):
+                # A package at most once per reply (§4.4).
+                if attributes.get("ID") not in announced:
+                    announced.add(attributes.get("ID", ""))
+                    params.append(OptionParam(dict(attributes)))
+    return ReplyOption("DOWNLOAD", tuple(params))
 
 
 def _registry_option() -> ReplyOption | None:
@@ -60,6 +99,9 @@ class _Contacted:
     last_contact_at: datetime | None
     last_inventory_at: datetime | None
     has_overrides: bool
+    # The providers consulted by the SELECT, and which of them have something pending.
+    providers: tuple[DownloadPackageProvider, ...] = ()
+    pending: tuple[bool, ...] = ()
 
 
 def _aware(value: object) -> datetime | None:
@@ -84,12 +126,13 @@ def _quality(computer: _Contacted, now: datetime) -> float:
 
 
 def _find(device_id: str) -> _Contacted | None:
+    providers = tuple(download_package_providers)
     with connection.cursor() as cursor:
-        cursor.execute(_contact_sql()[0], [device_id])
+        cursor.execute(_contact_sql(providers)[0], [device_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, quality, fidelity, last_contact, last_inventory, has_own, in_group = row
+    pk, quality, fidelity, last_contact, last_inventory, has_own, in_group, *pending = row
     return _Contacted(
         int(pk),
         float(quality or 0.0),
@@ -97,13 +140,15 @@ def _find(device_id: str) -> _Contacted | None:
         _aware(last_contact),
         _aware(last_inventory),
         bool(has_own or in_group),
+        providers,
+        tuple(bool(value) for value in pending),
     )
 
 
 @cache
-def _contact_sql() -> tuple[str, str]:
-    """The two statements of a contact, written once (the ORM's query building cost
-    more than running them: bench/README.md, "Where the time goes")."""
+def _contact_sql(providers: tuple[DownloadPackageProvider, ...] = ()) -> tuple[str, str]:
+    """The two statements of a contact, written once per set of providers (the ORM's query
+    building cost more than running them: bench/README.md, "Where the time goes")."""
     computers = Computer._meta.db_table
     overrides = SettingOverride._meta.db_table
     members = GroupMember._meta.db_table
@@ -113,7 +158,11 @@ def _contact_sql() -> tuple[str, str]:
         f" EXISTS(SELECT 1 FROM {overrides} o WHERE o.computer_id = {computers}.id) AS has_own,"
         f" EXISTS(SELECT 1 FROM {members} m WHERE m.computer_id = {computers}.id"
         f" AND m.kind <> '{GroupMember.EXCLUDED}') AS in_group"
-        f" FROM {computers} WHERE device_id = %s"
+        + "".join(
+            f", {provider.pending_sql.format(computer=f'{computers}.id')} AS pending_{number}"
+            for number, provider in enumerate(providers)
+        )
+        + f" FROM {computers} WHERE device_id = %s"
     )
     # No lock: FIDELITY increments atomically; QUALITY is an average where a rare race
     # between two contacts of one computer changes nothing useful.
@@ -162,5 +211,5 @@ def answer_contact(
         registry = _registry_option()
         if registry is not None:
             options.append(registry)
-    options.append(_download_option(settings))
+    options.append(_download_option(settings, computer))
     return ContactReply(send, prolog_freq, on_startup, tuple(options))
