@@ -71,7 +71,13 @@ def _workgroup(host: Host) -> str:
     if "." in name:
         return name.split(".", 1)[1]
     domain = host.read_value("/proc/sys/kernel/domainname")
-    return domain if domain and domain != "(none)" else "WORKGROUP"
+    if domain and domain != "(none)":
+        return domain
+    for line in (host.read_text("/etc/resolv.conf") or "").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in ("domain", "search"):
+            return parts[1]
+    return "WORKGROUP"  # what the Unix agent sends without a domain (samples/unix-agent-inventory.xml)
 
 
 def _users(host: Host) -> list[str]:
@@ -95,9 +101,9 @@ def collect(host: Host, found: dict[str, list[dict[str, str]]]) -> list[dict[str
     first_ipv4 = [row for row in found.get("NETWORKS", []) if "." in row.get("IPADDRESS", "")]
     main = (gateway_rows or first_ipv4 or [{}])[0]
     users = _users(host)
-    virt = (
-        host.output(["systemd-detect-virt"]) or host.output(["systemd-detect-virt", "--container"]) or ""
-    ).strip()
+    # systemd-detect-virt prints "none" and exits 1 on bare metal: its output counts either way.
+    detected = host.run(["systemd-detect-virt"])
+    virt = detected.stdout.strip() if detected is not None else ""
     return [
         {
             "NAME": short_hostname(host),

@@ -62,6 +62,18 @@ def _kind(host: Host, name: str, link_type: str) -> str:
     return {"ether": "ethernet", "loopback": "loopback", "none": "tunnel"}.get(link_type, link_type)
 
 
+def wireless_link(host: Host, name: str) -> dict[str, str]:
+    """SSID and BSSID of a connected Wi-Fi interface, from ``iw dev <name> link`` (iw(8))."""
+    fields: dict[str, str] = {}
+    for line in (host.output(["iw", "dev", name, "link"]) or "").splitlines():
+        line = line.strip()
+        if line.startswith("Connected to "):
+            fields["BSSID"] = line.split()[2]
+        elif line.startswith("SSID:"):
+            fields["SSID"] = line.partition(":")[2].strip()
+    return fields
+
+
 def collect(host: Host, found: dict[str, list[dict[str, str]]]) -> list[dict[str, str]]:
     gateways = default_routes(host)
     rows = []
@@ -92,6 +104,8 @@ def collect(host: Host, found: dict[str, list[dict[str, str]]]) -> list[dict[str
             "VIRTUALDEV": "0" if physical else "1",
             "SLAVE": str(link["master"]) if link.get("master") else "",
         }
+        if common["TYPE"] == "wifi" and up:
+            common.update(wireless_link(host, name))
         addresses = []
         for info in link.get("addr_info") or []:
             if not isinstance(info, dict) or info.get("scope") == "link" or "local" not in info:
