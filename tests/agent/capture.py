@@ -13,7 +13,6 @@ import json
 import os
 import re
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -85,10 +84,9 @@ def copy_path(machine_path: str, root: Path) -> None:
         if current.is_symlink():
             target = os.readlink(current)
             destination = root / str(current).lstrip("/")
-            if not target.startswith("/"):
-                if not os.path.lexists(destination):
-                    destination.parent.mkdir(parents=True, exist_ok=True)
-                    os.symlink(target, destination)
+            if not target.startswith("/") and not os.path.lexists(destination):
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                os.symlink(target, destination)
             current = Path(os.path.realpath(current))
     destination = root / str(current).lstrip("/")
     if current.is_dir():

@@ -1,0 +1,33 @@
+"""Fixtures of the agent's tests: the captured machines under tests/data/agent/."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ocelot.agent.host import CapturedHost
+from ocelot.agent.inventory import Collected, collect
+
+CAPTURES = Path(__file__).resolve().parents[1] / "data" / "agent"
+MACHINES = ("debian12-vm", "fedora40-laptop", "debian12-server")
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Install dates and DEVICEIDs are local time: the tests read them in UTC."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def machine(name: str) -> CapturedHost:
+    return CapturedHost(CAPTURES / name)
+
+
+def inventory_of(name: str) -> Collected:
+    return collect(machine(name))
