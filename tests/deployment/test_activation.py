@@ -26,6 +26,7 @@ from ocelot.inventory.models import Computer
 from tests.deployment.web import build_launch, static_server, use_home
 
 pytestmark = pytest.mark.django_db
+SITE = "ocs.example.org/download"
 
 
 @pytest.fixture
@@ -87,7 +88,8 @@ def test_localhost_and_non_standard_ports_get_the_seeds_warnings() -> None:
 def test_the_default_locations_are_this_servers_listeners(settings: Any) -> None:
     import dataclasses
 
-    settings.CONFIG = dataclasses.replace(settings.CONFIG, http_bind="10.0.0.5:80", https_bind="10.0.0.5:8443")
+    config = settings.CONFIG
+    settings.CONFIG = dataclasses.replace(config, http_bind="10.0.0.5:80", https_bind="10.0.0.5:8443")
     assert default_locations() == ("10.0.0.5:8443/download", "10.0.0.5/download")
 
 
@@ -110,9 +112,12 @@ def test_a_tampered_or_missing_fragment_is_named_and_nothing_is_activated(packag
     (directory / f"{pid}-2").write_bytes(b"tampered")
     (directory / f"{pid}-3").unlink()
     root = default_store().root
-    with static_server(root, tls=True) as https, static_server(root) as http:
-        with pytest.raises(ActivationCheckError) as caught:
-            activate(package, f"{https}/download", f"{http}/download")
+    with (
+        static_server(root, tls=True) as https,
+        static_server(root) as http,
+        pytest.raises(ActivationCheckError) as caught,
+    ):
+        activate(package, f"{https}/download", f"{http}/download")
     failures = caught.value.failures
     assert len(failures) == 2
     assert failures[0].endswith(f"/{pid}/{pid}-2: different bytes (size or SHA-256)")
@@ -160,7 +165,7 @@ def test_a_package_has_one_activation_per_site_and_the_same_one_twice_is_refused
 
 
 def test_deactivating_keeps_the_files_and_removes_the_assignments(package: Package) -> None:
-    activation = activate(package, "ocs.example.org/download", "ocs.example.org/download", check=False).activation
+    activation = activate(package, "ocs.example.org/download", SITE, check=False).activation
     computer = Computer.objects.create(device_id="pc-1")
     assign(activation, [computer.pk])
 
@@ -172,7 +177,7 @@ def test_deactivating_keeps_the_files_and_removes_the_assignments(package: Packa
 
 
 def test_deleting_the_package_removes_activations_assignments_and_files(package: Package) -> None:
-    activation = activate(package, "ocs.example.org/download", "ocs.example.org/download", check=False).activation
+    activation = activate(package, "ocs.example.org/download", SITE, check=False).activation
     assign(activation, [Computer.objects.create(device_id="pc-1").pk])
 
     delete_package(package)
