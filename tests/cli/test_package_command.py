@@ -199,3 +199,100 @@ def test_progress_goes_to_the_terminal_as_percentages() -> None:
     progress(1024 * 1024, 4 * 1024 * 1024)
     progress(4 * 1024 * 1024, 4 * 1024 * 1024)
     assert stream.getvalue() == "\rbuilding:  25% (1 of 4 MiB)\rbuilding: 100% (4 of 4 MiB)\n"
+
+
+# ---------------------------------------------------------------- activate, assign, stats
+
+
+def _build_cmd(capsys: pytest.CaptureFixture[str]) -> int:
+    record = run_json(
+        capsys,
+        *("package", "build", "--name", "cmd", "--os", "linux", "--action", "EXECUTE", "--command", "true"),
+        "--json",
+    )
+    return int(record["id"])
+
+
+def test_activate_assign_stats_and_deactivate_are_scriptable_with_json(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocelot.inventory.models import Computer
+
+    pid = _build_cmd(capsys)
+    ids = [Computer.objects.create(device_id=f"pc-{n}", name=f"pc{n}").pk for n in range(3)]
+
+    activation = run_json(
+        capsys,
+        *("package", "activate", str(pid), "--info-location", "localhost:4343/download"),
+        *("--fragment-location", "ocs.example.org/download", "--no-check", "--json"),
+    )
+    assert activation["info_location"] == "localhost:4343/download"
+    assert activation["checked"] is False
+    assert len(activation["warnings"]) == 2  # localhost, port 4343
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{ids[1]}\n{ids[2]}\n"))
+    assigned = run_json(
+        capsys,
+        *("package", "assign", "cmd", "--computer", str(ids[0]), "--computers-from", "-"),
+        *("--force", "--schedule", "2026-12-24T18:30", "--post-command", "REBOOT", "--json"),
+    )
+    assert (assigned["created"], assigned["restarted"], assigned["computers"]) == (3, 0, sorted(ids))
+
+    stats = run_json(capsys, "package", "stats", str(pid), "--json")
+    assert stats["total"] == 3
+    assert stats["categories"]["waiting"] == 3
+    assert stats["statuses"] == {"WAITING NOTIFICATION": 3}
+    assert [c["name"] for c in stats["computers"]] == ["pc0", "pc1", "pc2"]
+
+    unassigned = run_json(capsys, "package", "unassign", str(pid), "--computer", str(ids[0]), "--json")
+    assert unassigned["removed"] == 1
+    cleared = run_json(capsys, "package", "validate", str(pid), "--not-notified", "--json")
+    assert cleared["removed"] == 2
+
+    run_json(capsys, "package", "assign", str(pid), "--computer", str(ids[0]), "--json")
+    gone = run_json(capsys, "package", "deactivate", str(pid), "--json")
+    assert (gone["deactivated"], gone["assignments_removed"]) == (True, 1)
+
+
+def test_activate_in_text_mode_prints_warnings_on_stderr(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pid = _build_cmd(capsys)
+    assert main(["package", "activate", str(pid), "--info-location", "127.0.0.1/download", "--no-check"]) == 0
+    captured = capsys.readouterr()
+    assert f"package {pid} activated" in captured.out
+    assert "warning:" in captured.err and "127.0.0.1" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["activate", "nope"], 1, "No package 'nope'"),
+        (["activate", "{pid}", "--info-location", "http://x/download", "--no-check"], 2, "HTTPS"),
+        (["activate", "{pid}", "--info-location", "127.0.0.1:9/download"], 1, "do not answer"),
+        (["assign", "{pid}", "--computer", "1"], 2, "not activated"),
+        (["stats", "nope"], 1, "No package"),
+        (["deactivate", "{pid}"], 2, "not activated"),
+        (["unassign", "{pid}"], 2, "Say which computers"),
+    ],
+)
+def test_deployment_verbs_fail_with_one_line_and_a_non_zero_status(
+    home: Path, capsys: pytest.CaptureFixture[str], argv: list[str], status: int, message: str
+) -> None:
+    pid = _build_cmd(capsys)
+    assert main(["package", *(word.format(pid=pid) for word in argv)]) == status
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_assign_refuses_unknown_computers_and_ids_that_are_not_numbers(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = _build_cmd(capsys)
+    assert main(["package", "activate", str(pid), "--info-location", "ocs/download", "--no-check"]) == 0
+    capsys.readouterr()
+    assert main(["package", "assign", str(pid), "--computer", "424242"]) == 2
+    assert "No computer with id 424242" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("12 abc"))
+    assert main(["package", "assign", str(pid), "--computers-from", "-"]) == 2
+    assert "'abc' is not a computer id" in capsys.readouterr().err

@@ -1,4 +1,6 @@
-"""``ocelot package build|list|show|delete``: packages from the command line, scriptable with ``--json``.
+"""``ocelot package build|list|show|delete|activate|deactivate|assign|unassign|stats|validate``.
+
+Packages from the command line, scriptable with ``--json``.
 
 Each verb parses its options, calls one deployment function and prints the result. Errors
 are one line on stderr: exit 2 for bad input (nothing is written), 1 for anything else.
@@ -56,6 +58,70 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     delete = verbs.add_parser("delete", help="remove a package: its record, info file and fragments")
     delete.add_argument("package", help="package ID or name")
     delete.add_argument("--json", action="store_true", help="one JSON object")
+
+    activate = verbs.add_parser(
+        "activate", help="say where agents fetch the package, after checking it answers"
+    )
+    activate.add_argument("package", help="package ID or name")
+    activate.add_argument(
+        "--info-location", help="host[:port]/path of the info file, fetched over HTTPS (default: this server)"
+    )
+    activate.add_argument(
+        "--fragment-location", help="host[:port]/path of the fragments (default: this server's HTTP listener)"
+    )
+    activate.add_argument(
+        "--no-check", action="store_true", help="record it without fetching the files first (copied later)"
+    )
+    activate.add_argument("--json", action="store_true", help="one JSON object")
+
+    deactivate = verbs.add_parser(
+        "deactivate", help="remove an activation and its assignments; files are kept"
+    )
+    deactivate.add_argument("package", help="package ID or name")
+    deactivate.add_argument("--activation", type=int, help="which activation, when there are several")
+    deactivate.add_argument("--json", action="store_true", help="one JSON object")
+
+    assign = verbs.add_parser("assign", help="deploy the package to computers or to a group's members")
+    assign.add_argument("package", help="package ID or name")
+    assign.add_argument("--activation", type=int, help="which activation, when there are several")
+    assign.add_argument("--computer", type=int, action="append", default=[], help="computer id (repeatable)")
+    assign.add_argument(
+        "--computers-from",
+        type=argparse.FileType("r"),
+        help="file of computer ids ('-' for stdin), e.g. a search's",
+    )
+    assign.add_argument("--group", help="group id or name: its members of the moment")
+    assign.add_argument("--force", action="store_true", help="install even when in the computer's history")
+    assign.add_argument(
+        "--schedule", default="", help="not before YYYY/MM/DD HH:MM, agent time (Windows agents)"
+    )
+    assign.add_argument(
+        "--post-command", default="", help="REBOOT, SHUTDOWN or a command after success (Windows)"
+    )
+    assign.add_argument("--json", action="store_true", help="one JSON object")
+
+    unassign = verbs.add_parser("unassign", help="cancel the package for computers (or --all)")
+    unassign.add_argument("package", help="package ID or name")
+    unassign.add_argument(
+        "--computer", type=int, action="append", default=[], help="computer id (repeatable)"
+    )
+    unassign.add_argument(
+        "--computers-from", type=argparse.FileType("r"), help="file of computer ids ('-': stdin)"
+    )
+    unassign.add_argument("--all", action="store_true", help="every computer")
+    unassign.add_argument("--json", action="store_true", help="one JSON object")
+
+    stats = verbs.add_parser("stats", help="deployment statuses of a package and the computers behind them")
+    stats.add_argument("package", help="package ID or name")
+    stats.add_argument("--json", action="store_true", help="one JSON object")
+
+    validate = verbs.add_parser("validate", help="clear statistics (seeds: Validate success / all)")
+    validate.add_argument("package", help="package ID or name")
+    which = validate.add_mutually_exclusive_group(required=True)
+    which.add_argument("--success", action="store_true", help="forget successful assignments")
+    which.add_argument("--not-notified", action="store_true", help="cancel assignments not yet notified")
+    which.add_argument("--all", action="store_true", help="both")
+    validate.add_argument("--json", action="store_true", help="one JSON object")
 
 
 def package_record(package: Package, *, details: bool = False) -> dict[str, Any]:
@@ -185,13 +251,174 @@ def _build(args: argparse.Namespace) -> Package:
         return build_package(request, handle, progress=progress)
 
 
+def _computer_ids(args: argparse.Namespace) -> list[int]:
+    from ocelot.deployment.errors import AssignmentError
+
+    ids = list(args.computer)
+    if args.computers_from is not None:
+        for word in args.computers_from.read().replace(",", " ").split():
+            if not word.isdigit():
+                raise AssignmentError(f"{word!r} is not a computer id.")
+            ids.append(int(word))
+    return ids
+
+
+def activation_record(activation: Any) -> dict[str, Any]:
+    return {
+        "activation": activation.pk,
+        "package": activation.package.package_id,
+        "info_location": activation.info_location,
+        "fragment_location": activation.fragment_location,
+        "activated_at": activation.activated_at.isoformat(),
+    }
+
+
+def _emit(args: argparse.Namespace, record: dict[str, Any], text: str) -> None:
+    print(json.dumps(record) if args.json else text)
+
+
+def _deployment_verb(args: argparse.Namespace) -> None:
+    """activate, deactivate, assign, unassign, stats, validate."""
+    from ocelot.deployment import activation as activations
+    from ocelot.deployment import assignment
+    from ocelot.deployment.catalogue import find_package
+    from ocelot.deployment.errors import AssignmentError
+    from ocelot.deployment.groups import find_group
+
+    package = find_package(args.package)
+    verb = args.package_action
+    if verb == "activate":
+        result = activations.activate(
+            package, args.info_location, args.fragment_location, check=not args.no_check
+        )
+        record = {
+            **activation_record(result.activation),
+            "checked": not args.no_check,
+            "warnings": result.warnings,
+        }
+        if not args.json:
+            for warning in result.warnings:
+                print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        _emit(
+            args,
+            record,
+            f"package {package.package_id} activated (activation {result.activation.pk}): "
+            f"info https://{result.activation.info_location}/{package.package_id}/info, "
+            f"fragments {package.protocol.lower()}://{result.activation.fragment_location}/{package.package_id}/",
+        )
+    elif verb == "deactivate":
+        chosen = activations.find_activation(package, args.activation)
+        removed = activations.deactivate(chosen)
+        _emit(
+            args,
+            {**activation_record(chosen), "deactivated": True, "assignments_removed": removed},
+            f"activation {chosen.pk} of package {package.package_id} removed "
+            f"({removed} assignments cancelled; the files are kept)",
+        )
+    elif verb == "assign":
+        chosen = activations.find_activation(package, args.activation)
+        options = assignment.AssignmentOptions(args.force, args.schedule, args.post_command)
+        ids = _computer_ids(args)
+        if args.group is not None:
+            ids += assignment.group_computer_ids(find_group(args.group))
+        if not ids:
+            raise AssignmentError(
+                "Say which computers: --computer, --computers-from or --group (with members)."
+            )
+        outcome = assignment.assign(chosen, ids, options)
+        _emit(
+            args,
+            {
+                "package": package.package_id,
+                "activation": chosen.pk,
+                "created": outcome.created,
+                "restarted": outcome.restarted,
+                "computers": sorted(set(ids)),
+            },
+            f"package {package.package_id} assigned to {outcome.total} computers "
+            f"({outcome.created} new, {outcome.restarted} started over)",
+        )
+    elif verb == "unassign":
+        ids = _computer_ids(args)
+        if not ids and not args.all:
+            raise AssignmentError("Say which computers: --computer, --computers-from, or --all.")
+        removed = assignment.unassign(package, None if args.all else ids)
+        _emit(
+            args,
+            {"package": package.package_id, "removed": removed},
+            f"package {package.package_id} unassigned from {removed} computers",
+        )
+    elif verb == "validate":
+        if args.success:
+            removed = assignment.validate_success(package)
+        elif args.not_notified:
+            removed = assignment.unassign_not_notified(package)
+        else:
+            removed = assignment.validate_all(package)
+        _emit(
+            args,
+            {"package": package.package_id, "removed": removed},
+            f"package {package.package_id}: {removed} assignments cleared",
+        )
+    else:
+        _print_statistics(args, package)
+
+
+def _print_statistics(args: argparse.Namespace, package: Any) -> None:
+    from ocelot.deployment import assignment
+    from ocelot.deployment.activation import activations
+
+    stats = assignment.statistics(package)
+    rows = list(
+        package.assignments.select_related("computer")
+        .order_by("computer_id")
+        .values_list("computer_id", "computer__device_id", "computer__name", "status", "activation_id")
+    )
+    record = {
+        "package": package.package_id,
+        "name": package.name,
+        "activations": [activation_record(a) for a in activations(package)],
+        "total": stats.total,
+        "categories": stats.categories,
+        "statuses": stats.statuses,
+        "computers": [
+            {
+                "id": pk,
+                "device_id": device_id,
+                "name": name,
+                "status": assignment.status_label(status),
+                "category": assignment.classify(status),
+                "activation": activation_id,
+            }
+            for pk, device_id, name, status, activation_id in rows
+        ],
+    }
+    if args.json:
+        print(json.dumps(record))
+        return
+    print(f"{package.package_id}  {package.name}: {stats.total} computers")
+    for activation in record["activations"]:
+        print(
+            f"    activation {activation['activation']}: {activation['info_location']} / "
+            f"{activation['fragment_location']}"
+        )
+    print("    " + "  ".join(f"{name} {count}" for name, count in stats.categories.items()))
+    for status, count in stats.statuses.items():
+        print(f"    {count:6d}  {status}")
+
+
+DEPLOYMENT_VERBS = ("activate", "deactivate", "assign", "unassign", "stats", "validate")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run one ``package`` verb (Django is set up by the caller); the exit status."""
     from ocelot.deployment.catalogue import delete_package, find_package, packages
     from ocelot.deployment.errors import PackageError, PackageInputError
 
     try:
-        if args.package_action == "build":
+        if args.package_action in DEPLOYMENT_VERBS:
+            _deployment_verb(args)
+        elif args.package_action == "build":
             record = package_record(_build(args), details=True)
             if args.json:
                 print(json.dumps(record))
