@@ -319,6 +319,11 @@ Where the time went and what changed (profiled on the seeded databases with
   round trip to PostgreSQL costs 3-5 ms on this loaded machine. One query of `EXISTS`
   probes now finds the sections with rows (18 queries for these computers, still pinned
   by `tests/console/test_computers_query_counts.py`);
+* **before these changes** (82c02ef, the same benchmark minutes before the run above,
+  with 0.6-2 cores of other work): search for a mid-range + a common package 254 ms
+  (57x the login page) on SQLite, two mid-range packages 237 ms (47x) on PostgreSQL,
+  the computer page 125 ms (25x) on PostgreSQL; on a busier machine (about 2 cores of
+  other work) 358 ms, 587 ms and 332 ms, over the target;
 * **what is left**: the list and search pages spend 60-75 % of their time rendering the
   template (50 rows, and the search form's field lists per criterion), not in SQL (three
   queries, 5-20 ms); it does not grow with the number of computers.
