@@ -1,0 +1,208 @@
+"""Our agent against a real ``ocelot server``, and its local file through ``ocelot import``.
+
+The agent runs as an administrator runs it (``ocelot agent`` / ``python -m ocelot.agent``)
+on this very machine, with its own ``--basevardir``; what it sent is read from its
+``--debug`` log (every INVENTORY is logged in full), what the server stored through the ORM.
+Each scenario is one test over several runs, because the scenario *is* the sequence.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ocelot.inventory.account_info import set_tag
+from ocelot.inventory.models import Computer
+from tests.server_process import OcelotServer, current_test_database_url, ocelot_command, run_ocelot
+
+FULL_CHECKSUM = 1572863
+BIOS_BIT = 2
+# Sections our agent sends on a Linux machine and where a computer keeps their rows.
+STORED_AS = {
+    "SOFTWARES": "software",
+    "MEMORIES": "memory_modules",
+    "CONTROLLERS": "controllers",
+    "MONITORS": "monitors",
+    "STORAGES": "storages",
+    "DRIVES": "drives",
+    "NETWORKS": "networks",
+    "PRINTERS": "printers",
+    "SOUNDS": "sounds",
+    "VIDEOS": "videos",
+    "VIRTUALMACHINES": "virtual_machines",
+    "CPUS": "cpus",
+    "BATTERIES": "batteries",
+    "USBDEVICES": "usb_devices",
+    "LOCAL_USERS": "local_users",
+    "LOCAL_GROUPS": "local_groups",
+}
+ALWAYS_PRESENT = ("SOFTWARES", "NETWORKS", "CPUS", "DRIVES", "LOCAL_USERS", "STORAGES", "MEMORIES")
+_SENT = re.compile(r"sending INVENTORY \(CHECKSUM (\d+)\):\n(<\?xml.*?</REQUEST>)", re.DOTALL)
+
+
+def short_hostname() -> str:
+    return socket.gethostname().split(".")[0]
+
+
+class OurAgent:
+    """``ocelot agent`` pointed at the server, keeping its state in ``work/var``."""
+
+    def __init__(self, server: OcelotServer, work: Path) -> None:
+        self.server = server
+        self.work = work
+        self.basevardir = work / "var"
+        self.runs = 0
+
+    def run(self, *extra: str) -> tuple[int, ET.Element]:
+        """One run; its CHECKSUM and the INVENTORY it sent."""
+        self.runs += 1
+        log = self.work / f"run-{self.runs}.log"
+        completed = subprocess.run(
+            ocelot_command(
+                "agent",
+                f"--server={self.server.agent_url}",
+                f"--basevardir={self.basevardir}",
+                "--debug",
+                f"--logfile={log}",
+                *extra,
+            ),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        text = log.read_text(encoding="utf-8") if log.exists() else ""
+        assert completed.returncode == 0, (
+            f"{completed.stderr}\n{text[-3000:]}\n{self.server.output()[-3000:]}"
+        )
+        (sent,) = _SENT.findall(text)
+        return int(sent[0]), ET.fromstring(sent[1].encode("utf-8"))
+
+    def vardir(self) -> Path:
+        (vardir,) = self.basevardir.iterdir()
+        return vardir
+
+    def device_id(self) -> str:
+        return ET.parse(self.vardir() / "ocsinv.conf").getroot().findtext("DEVICEID") or ""
+
+    def kept_tag(self) -> str | None:
+        return tag_in(ET.parse(self.vardir() / "ocsinv.adm").getroot())
+
+
+def tag_in(element: ET.Element | None) -> str | None:
+    assert element is not None
+    for pair in element.iterfind("ACCOUNTINFO"):
+        if pair.findtext("KEYNAME") == "TAG":
+            return pair.findtext("KEYVALUE", "")
+    return None
+
+
+def sections_in(request: ET.Element) -> Counter[str]:
+    return Counter(element.tag for element in request.iterfind("CONTENT/*"))
+
+
+def rows_of(computer: Computer) -> dict[str, set[int]]:
+    return {
+        tag: set(getattr(computer, related).values_list("pk", flat=True))
+        for tag, related in STORED_AS.items()
+    }
+
+
+def the_one_computer_of(agent: OurAgent) -> Computer:
+    computers = list(Computer.objects.all())
+    assert [computer.device_id for computer in computers] == [agent.device_id()]
+    return computers[0]
+
+
+@pytest.mark.server
+@pytest.mark.django_db(transaction=True)
+def test_an_inventory_of_this_machine_is_stored_then_a_second_run_flags_only_changes(
+    ocelot_server: OcelotServer, tmp_path: Path
+) -> None:
+    agent = OurAgent(ocelot_server, tmp_path)
+
+    bits, sent = agent.run("--tag=E2E_TAG")
+    assert bits == FULL_CHECKSUM  # no last_state yet (protocol.md §5.3)
+    assert re.fullmatch(rf"{re.escape(short_hostname())}-\d{{4}}(-\d{{2}}){{5}}", agent.device_id())
+    sent_sections = sections_in(sent)
+    assert all(sent_sections[tag] > 0 for tag in ALWAYS_PRESENT), sent_sections
+    computer = the_one_computer_of(agent)
+    assert computer.name == short_hostname()
+    assert computer.memory == int(sent.findtext("CONTENT/HARDWARE/MEMORY", "0")) > 0
+    assert computer.account_info.tag == "E2E_TAG"
+    stored = {tag: len(ids) for tag, ids in rows_of(computer).items()}
+    assert stored == {tag: sent_sections[tag] for tag in STORED_AS}
+    first_rows = rows_of(computer)
+
+    bits, sent = agent.run("--tag=E2E_TAG")
+    # Only what changed (uptime in HARDWARE, maybe the free space of DRIVES): not the BIOS,
+    # not the software list, not the CPUs.
+    assert bits & 1 and not bits & BIOS_BIT and not bits & 65536 and not bits & 262144, bits
+    again = the_one_computer_of(agent)
+    assert again.last_inventory_at is not None and computer.last_inventory_at is not None
+    assert again.last_inventory_at > computer.last_inventory_at
+    assert rows_of(again)["CPUS"] == first_rows["CPUS"]  # bit clear: left untouched by the server
+    assert {tag: len(ids) for tag, ids in rows_of(again).items()} == stored
+
+
+@pytest.mark.server
+@pytest.mark.django_db(transaction=True)
+def test_a_tag_changed_on_the_server_reaches_the_agent_through_account_update(
+    ocelot_server: OcelotServer, tmp_path: Path
+) -> None:
+    agent = OurAgent(ocelot_server, tmp_path)
+    agent.run("--tag=AGENT_TAG", "--nosoft")
+    assert agent.kept_tag() == "AGENT_TAG"
+    set_tag(the_one_computer_of(agent), "FROM_SERVER")
+
+    _, told = agent.run("--tag=AGENT_TAG", "--nosoft")
+    assert tag_in(told.find("CONTENT")) == "AGENT_TAG"  # still its own: it learns from the reply
+    assert agent.kept_tag() == "FROM_SERVER"
+
+    _, after = agent.run("--tag=AGENT_TAG", "--nosoft")
+    assert tag_in(after.find("CONTENT")) == "FROM_SERVER"
+    assert the_one_computer_of(agent).account_info.tag == "FROM_SERVER"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_local_inventory_imports_with_ocelot_import(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ocelot.agent",
+            f"--local={out}",
+            f"--basevardir={tmp_path / 'var'}",
+            "--tag=LOCAL",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    (written,) = out.iterdir()
+    device_id = ET.parse(tmp_path / "var" / "__LOCAL__" / "ocsinv.conf").getroot().findtext("DEVICEID")
+    assert written.name == f"{device_id}.ocs"
+    document = ET.fromstring(written.read_bytes())
+    assert document.findtext("CONTENT/HARDWARE/CHECKSUM") == str(FULL_CHECKSUM)
+
+    result = run_ocelot(tmp_path / "home", current_test_database_url(), "import", str(out))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"OK for {written.name}" in result.stdout.splitlines()
+    computer = Computer.objects.get(device_id=device_id)
+    assert computer.imported
+    assert computer.name == short_hostname()
+    assert computer.software.count() == len(document.findall("CONTENT/SOFTWARES")) > 0
+    assert computer.networks.count() == len(document.findall("CONTENT/NETWORKS")) > 0
+    assert computer.account_info.tag == "LOCAL"
