@@ -206,3 +206,32 @@ def test_a_local_inventory_imports_with_ocelot_import(tmp_path: Path) -> None:
     assert computer.software.count() == len(document.findall("CONTENT/SOFTWARES")) > 0
     assert computer.networks.count() == len(document.findall("CONTENT/NETWORKS")) > 0
     assert computer.account_info.tag == "LOCAL"
+
+
+@pytest.mark.server
+@pytest.mark.django_db(transaction=True)
+def test_over_https_the_agent_checks_the_certificate_against_its_ca(
+    ocelot_server: OcelotServer, tmp_path: Path
+) -> None:
+    url = f"https://127.0.0.1:{ocelot_server.https_port}/ocsinventory"
+    base = ["agent", f"--server={url}", "--nosoft"]
+
+    def agent(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ocelot_command(*base, *extra), capture_output=True, text=True, timeout=300, check=False
+        )
+
+    unknown_ca = agent(f"--basevardir={tmp_path / 'a'}")
+    assert unknown_ca.returncode == 1
+    assert (
+        unknown_ca.stderr.startswith("ocelot agent: cannot reach")
+        and "CERTIFICATE_VERIFY_FAILED" in unknown_ca.stderr
+    )
+    assert not Computer.objects.exists()
+
+    trusted = agent(f"--basevardir={tmp_path / 'b'}", f"--ca={ocelot_server.cacert}")
+    assert trusted.returncode == 0, trusted.stderr
+    assert Computer.objects.count() == 1
+
+    unchecked = agent(f"--basevardir={tmp_path / 'b'}", "--ssl=0")
+    assert unchecked.returncode == 0, unchecked.stderr
