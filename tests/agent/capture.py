@@ -48,6 +48,7 @@ FILES = [
     "/etc/passwd",
     "/etc/group",
     "/etc/resolv.conf",
+    "/etc/apt/sources.list",
 ]
 # Per-directory attributes: (directory whose entries are listed, attributes of each entry).
 SYSFS = [
@@ -73,6 +74,8 @@ SYSFS = [
         ["bDeviceClass", "idVendor", "idProduct", "version", "product", "manufacturer", "serial"],
     ),
     ("/sys/class/power_supply", None),
+    ("/etc/apt/sources.list.d", None),
+    ("/etc/yum.repos.d", None),
 ]
 
 
@@ -124,6 +127,8 @@ def capture(directory: Path) -> None:
         copy_path(directory_path, root)
         for entry in sorted(os.listdir(base)):
             copy_path(f"{directory_path}/{entry}", root)
+            if not (base / entry).is_dir():
+                continue
             if attributes is None:
                 for name in sorted(os.listdir(base / entry)):
                     if (base / entry / name).is_file():

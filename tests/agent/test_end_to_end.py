@@ -42,6 +42,7 @@ STORED_AS = {
     "USBDEVICES": "usb_devices",
     "LOCAL_USERS": "local_users",
     "LOCAL_GROUPS": "local_groups",
+    "REPOSITORY": "repositories",
 }
 ALWAYS_PRESENT = ("SOFTWARES", "NETWORKS", "CPUS", "DRIVES", "LOCAL_USERS", "STORAGES", "MEMORIES")
 _SENT = re.compile(r"sending INVENTORY \(CHECKSUM (\d+)\):\n(<\?xml.*?</REQUEST>)", re.DOTALL)
