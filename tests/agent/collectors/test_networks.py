@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ocelot.agent.collectors.networks import dhcp_server
+from ocelot.agent.host import MachineHost
 from tests.agent.conftest import inventory_of
 
 
@@ -30,6 +34,8 @@ def test_a_laptop_reports_wifi_with_its_network_and_a_cable_that_is_down() -> No
     assert wifi["SSID"] == "ExampleNet"
     assert wifi["BSSID"] == "3c:84:6a:12:34:56"
     assert wifi["IPADDRESS"] == "192.168.1.42"
+    assert wifi["IPDHCP"] == "192.168.1.1"  # a dynamic address: NetworkManager's DHCP server
+    assert "IPDHCP" not in wifi6
     assert wifi6["IPADDRESS"] == "2001:db8:1::42"  # link-local addresses are left out
     assert wifi["DRIVER"] == "iwlwifi"
 
@@ -47,4 +53,20 @@ def test_a_server_reports_bond_members_bridges_speeds_and_every_address() -> Non
     assert by_name["enp65s0f0"][0]["IPMASK"] == "255.255.252.0"
     assert by_name["enp65s0f0"][0]["IPSUBNET"] == "172.16.4.0"
     assert by_name["virbr0"][0]["TYPE"] == "bridge"
+    assert "IPDHCP" not in by_name["bond0"][0]  # static addresses
     assert by_name["vnet0"][0]["VIRTUALDEV"] == "1"
+
+
+def test_dhcp_servers_come_from_networkd_or_dhclient_leases(tmp_path: Path) -> None:
+    (tmp_path / "run/systemd/netif/leases").mkdir(parents=True)
+    (tmp_path / "run/systemd/netif/leases/2").write_text(
+        "# networkd lease\nADDRESS=10.1.1.5\nSERVER_ADDRESS=10.1.1.1\n"
+    )
+    (tmp_path / "var/lib/dhcp").mkdir(parents=True)
+    (tmp_path / "var/lib/dhcp/dhclient.eth1.leases").write_text(
+        "lease {\n  option dhcp-server-identifier 10.2.0.1;\n}\n"
+        "lease {\n  option dhcp-server-identifier 10.2.0.254;\n}\n"
+    )
+    host = MachineHost(tmp_path)
+    assert dhcp_server(host, "eth0", 2) == "10.1.1.1"
+    assert dhcp_server(host, "eth1", 3) == "10.2.0.254"  # the latest lease

@@ -74,6 +74,28 @@ def wireless_link(host: Host, name: str) -> dict[str, str]:
     return fields
 
 
+def dhcp_server(host: Host, name: str, ifindex: object) -> str:
+    """The DHCP server that leased an interface's address: systemd-networkd's lease file,
+    dhclient's leases (the last ``dhcp-server-identifier``), else NetworkManager (nmcli)."""
+    lease = host.read_text(f"/run/systemd/netif/leases/{ifindex}") or ""
+    for line in lease.splitlines():
+        if line.startswith("SERVER_ADDRESS="):
+            return line.partition("=")[2].strip()
+    for path in (f"/var/lib/dhcp/dhclient.{name}.leases", "/var/lib/dhcp/dhclient.leases"):
+        found = ""
+        for line in (host.read_text(path) or "").splitlines():
+            parts = line.strip().rstrip(";").split()
+            if parts[:2] == ["option", "dhcp-server-identifier"] and len(parts) == 3:
+                found = parts[2]
+        if found:
+            return found
+    for line in (host.output(["nmcli", "-t", "-f", "DHCP4", "device", "show", name]) or "").splitlines():
+        key, _, value = line.partition(":")
+        if key.startswith("DHCP4.OPTION") and value.replace(" ", "").startswith("dhcp_server_identifier="):
+            return value.partition("=")[2].strip()
+    return ""
+
+
 def collect(host: Host, found: dict[str, list[dict[str, str]]]) -> list[dict[str, str]]:
     gateways = default_routes(host)
     rows = []
@@ -121,6 +143,8 @@ def collect(host: Host, found: dict[str, list[dict[str, str]]]) -> list[dict[str
             }
             if interface.version == 4 and name in gateways:
                 address["IPGATEWAY"] = gateways[name]
+            if interface.version == 4 and info.get("dynamic"):
+                address["IPDHCP"] = dhcp_server(host, name, link.get("ifindex", ""))
             addresses.append(address)
         for address in addresses or [{}]:
             rows.append({**common, **address})
