@@ -39,12 +39,13 @@ _RESULT = re.compile(r"\[download\] Sending message for (\d+), code=(\S+)\.$", r
 class Deployment:
     """The server's ``ocelot`` command line and one agent, for one scenario."""
 
-    def __init__(self, server: OcelotServer, work: Path) -> None:
+    def __init__(self, server: OcelotServer, work: Path, *, ca: Path | None = None) -> None:
         self.server = server
         self.work = work
+        self.ca = ca or server.cacert
         self.database = current_test_database_url()
         self.basevardir = work / "agent"
-        self.basevardir.mkdir()
+        self.basevardir.mkdir(parents=True)
         self.runs = 0
 
     def ocelot(self, *args: str) -> Any:
@@ -76,7 +77,7 @@ class Deployment:
             self.work / f"run-{self.runs}.log",
             f"--server={self.server.agent_url}",
             f"--basevardir={self.basevardir}",
-            f"--ca={self.server.cacert}",
+            f"--ca={self.ca}",
             "--nolocal",
         )
         assert run.returncode == 0 and "INVENTORY" in run.queries(), run.describe()
@@ -244,3 +245,66 @@ def test_the_real_agent_deploys_launch_execute_store_and_fragmented_packages_ove
     again = deployment.run_agent()
     assert again.reply_to("PROLOG").find("OPTION/PARAM[@TYPE='PACK']") is None
     assert Assignment.objects.get(package__package_id=command).status == "SUCCESS_ALREADY_IN_HISTORY"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_agent_that_does_not_trust_the_servers_ca_gets_no_info_file(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """Verification is on: trusting only the public CAs, the agent refuses the info file (§9.4)."""
+    marker = tmp_path / "ran"
+    package_id = deployment.build("untrusted", "--action", "EXECUTE", "--command", f"touch {marker}")
+    deployment.activate(package_id)
+    public_cas = Path("/etc/ssl/certs/ca-certificates.crt")
+    untrusted = Deployment(deployment.server, tmp_path / "untrusted", ca=public_cas)
+    untrusted.run_agent()
+    computer_id = Computer.objects.get(device_id=untrusted.device_id()).pk
+    deployment.ocelot("package", "assign", str(package_id), "--computer", str(computer_id), "--json")
+    untrusted.run_agent()
+    try:
+        assert untrusted.wait_for_results([package_id]) == {package_id: "ERR_DOWNLOAD_INFO"}
+    finally:
+        untrusted.stop_worker()
+    assert not marker.exists()
+
+
+def test_the_embedded_server_serves_fragments_with_range_and_info_over_https_only(
+    deployment: Deployment,
+) -> None:
+    """The running server (granian, both listeners) answers as the Django tests say."""
+    import http.client
+    import ssl
+
+    server = deployment.server
+    archive = tar_gz(("job.sh", b"#!/bin/sh\n"), ("blob.bin", os.urandom(5000)))
+    package_id = deployment.build(
+        "served", "--action", "EXECUTE", "--command", "sh job.sh", "--fragments", "2", archive=archive
+    )
+    directory = server.home / "packages" / "download" / str(package_id)
+    info = (directory / "info").read_bytes()
+    fragment = (directory / f"{package_id}-2").read_bytes()
+    context = ssl.create_default_context(cafile=str(server.cacert))
+
+    def get(secure: bool, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, Any]:
+        connection: http.client.HTTPConnection
+        if secure:
+            connection = http.client.HTTPSConnection(
+                "127.0.0.1", server.https_port, context=context, timeout=30
+            )
+        else:
+            connection = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=30)
+        try:
+            connection.request("GET", path, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.read(), response.headers
+        finally:
+            connection.close()
+
+    assert get(True, f"/download/{package_id}/info")[:2] == (200, info)
+    assert get(False, f"/download/{package_id}/info")[0] == 403
+    assert get(False, f"/download/{package_id}/{package_id}-2")[:2] == (200, fragment)
+    assert get(True, f"/download/{package_id}/{package_id}-2")[:2] == (200, fragment)
+    status, body, headers = get(False, f"/download/{package_id}/{package_id}-2", {"Range": "bytes=10-19"})
+    assert (status, body) == (206, fragment[10:20])
+    assert headers["Content-Range"] == f"bytes 10-19/{len(fragment)}"
+    assert get(False, f"/download/{package_id}/../../pki/ca.key")[0] == 404
