@@ -127,3 +127,48 @@ def test_with_inventory_session_only_an_inventory_must_follow_a_contact() -> Non
     with pytest.raises(IngestError):  # the session is used up
         store_inventory(small_inventory(DEVICE, ""))
     store_inventory(small_inventory(DEVICE, ""), imported=True)  # local import needs no contact
+
+
+# ---------------------------------------------------------------- package providers (§4.4)
+
+
+def _pack_params(reply) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    (option,) = [o for o in reply.options if o.name == "DOWNLOAD"]
+    return [param.attributes for param in option.params[1:]]
+
+
+def test_pack_params_come_from_the_registered_providers_only_when_they_say_something_is_pending(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ocelot.inventory import contact
+
+    calls: list[int] = []
+
+    def packages(computer_id: int) -> list[dict[str, str]]:
+        calls.append(computer_id)
+        return [{"TYPE": "PACK", "ID": "1"}, {"TYPE": "PACK", "ID": "2"}, {"TYPE": "PACK", "ID": "1"}]
+
+    pending = contact.DownloadPackageProvider(
+        f"EXISTS(SELECT 1 FROM {Computer._meta.db_table} c WHERE c.id = {{computer}} AND c.name = 'busy')",
+        packages,
+    )
+    monkeypatch.setattr(contact, "download_package_providers", [pending])
+    set_global("DOWNLOAD", 1)
+    computer = Computer.objects.create(device_id=DEVICE)
+
+    assert _pack_params(answer_contact(DEVICE, user_agent=UA)) == []
+    assert calls == []  # nothing pending: the provider is not even asked
+
+    Computer.objects.filter(pk=computer.pk).update(name="busy")
+    # After the CONF PARAM, each ID once (§4.4: a FILEID at most once per reply).
+    assert _pack_params(answer_contact(DEVICE, user_agent=UA)) == [
+        {"TYPE": "PACK", "ID": "1"},
+        {"TYPE": "PACK", "ID": "2"},
+    ]
+    assert calls == [computer.pk]
+
+    set_global("DOWNLOAD", 0)  # deployment off: no PACK, the provider is not asked
+    assert _pack_params(answer_contact(DEVICE, user_agent=UA)) == []
+    assert calls == [computer.pk]
+    # An unknown computer never gets packages.
+    assert _pack_params(answer_contact("unknown", user_agent=UA)) == []
