@@ -43,6 +43,7 @@ STORED_AS = {
     "LOCAL_USERS": "local_users",
     "LOCAL_GROUPS": "local_groups",
     "REPOSITORY": "repositories",
+    "USERS": "logged_in_users",
 }
 ALWAYS_PRESENT = ("SOFTWARES", "NETWORKS", "CPUS", "DRIVES", "LOCAL_USERS", "STORAGES", "MEMORIES")
 _SENT = re.compile(r"sending INVENTORY \(CHECKSUM (\d+)\):\n(<\?xml.*?</REQUEST>)", re.DOTALL)

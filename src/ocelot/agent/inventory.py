@@ -34,6 +34,7 @@ from ocelot.agent.collectors import (
     sounds,
     storages,
     usbdevices,
+    users,
     videos,
     virtualmachines,
 )
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 Row = dict[str, str]
 
 # Every collector, in the order they run; HARDWARE comes last because it sums up CPUS
-# and NETWORKS from what was found before it.
+# NETWORKS and USERS from what was found before it.
 MODULES: tuple[ModuleType, ...] = (
     bios,
     cpus,
@@ -66,6 +67,7 @@ MODULES: tuple[ModuleType, ...] = (
     virtualmachines,
     local_users,
     local_groups,
+    users,
     hardware,
 )
 

@@ -1,4 +1,4 @@
-"""LOCAL_USERS, LOCAL_GROUPS and VIRTUALMACHINES."""
+"""LOCAL_USERS, LOCAL_GROUPS, USERS and VIRTUALMACHINES."""
 
 from __future__ import annotations
 
@@ -40,3 +40,8 @@ def test_libvirt_guests_and_docker_containers_are_virtual_machines() -> None:
     assert guests[0]["VMID"] == "1"
     assert guests[2]["VMID"] == ""
     assert guests[3]["VMID"] == "3f4e5d6c7b8a"
+
+
+def test_logged_in_users_are_listed_once_each() -> None:
+    assert inventory_of("fedora40-laptop").sections["USERS"] == [{"LOGIN": "alice"}]
+    assert "USERS" not in inventory_of("debian12-vm").sections  # nobody logged in

@@ -1,10 +1,11 @@
 """HARDWARE: the computer itself (name, OS, memory, swap, addresses, virtualisation).
 
 Collected last: PROCESSORT/PROCESSORN/PROCESSORS sum up CPUS, IPADDR and DEFAULTGATEWAY
-come from the NETWORKS row of the default route. Spellings as in the Unix agent's sample:
-NAME is the short host name, OSNAME "Debian GNU/Linux 12", OSVERSION "12", OSCOMMENTS the
-pretty name, MEMORY and SWAP in MB, DESCRIPTION ``<arch>/<uptime>`` with the uptime written
-as the Unix agent writes it (years-months-days hours:minutes:seconds, from gmtime).
+come from the NETWORKS row of the default route, USERID joins USERS with "/".
+Spellings as in the Unix agent's sample: NAME is the short host name, OSNAME
+"Debian GNU/Linux 12", OSVERSION "12", OSCOMMENTS the pretty name, MEMORY and SWAP in MB,
+DESCRIPTION ``<arch>/<uptime>`` with the uptime written as the Unix agent writes it
+(years-months-days hours:minutes:seconds, from gmtime).
 """
 
 from __future__ import annotations
@@ -80,15 +81,6 @@ def _workgroup(host: Host) -> str:
     return "WORKGROUP"  # what the Unix agent sends without a domain (samples/unix-agent-inventory.xml)
 
 
-def _users(host: Host) -> list[str]:
-    users: list[str] = []
-    for line in (host.output(["who"]) or "").splitlines():
-        parts = line.split()
-        if parts and parts[0] not in users:
-            users.append(parts[0])
-    return users
-
-
 def collect(host: Host, found: dict[str, list[dict[str, str]]]) -> list[dict[str, str]]:
     release = os_release(host)
     name = " ".join(filter(None, [release.get("NAME", ""), release.get("VERSION_ID", "")]))
@@ -100,7 +92,7 @@ def collect(host: Host, found: dict[str, list[dict[str, str]]]) -> list[dict[str
     ]
     first_ipv4 = [row for row in found.get("NETWORKS", []) if "." in row.get("IPADDRESS", "")]
     main = (gateway_rows or first_ipv4 or [{}])[0]
-    users = _users(host)
+    users = [row["LOGIN"] for row in found.get("USERS", [])]
     # systemd-detect-virt prints "none" and exits 1 on bare metal: its output counts either way.
     detected = host.run(["systemd-detect-virt"])
     virt = detected.stdout.strip() if detected is not None else ""
