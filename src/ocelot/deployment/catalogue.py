@@ -1,7 +1,7 @@
 """The built packages: find, list and delete them (seeds: "the red cross deletes a built package").
 
-Deleting removes the database record and the files (info and fragments) at once; later
-issues cascade it to activations and assignments.
+Deleting removes the database record, its activations and assignments (by cascade) and
+the files (info and fragments) at once.
 """
 
 from __future__ import annotations
