@@ -76,11 +76,8 @@ def ensure_software(rows: Sequence[Row]) -> dict[str, int]:
     for row in rows:
         triple = (_text(row, "name"), _text(row, "publisher"), _text(row, "version"))
         wanted.setdefault(software_key(*triple), triple)
-    ids: dict[str, int] = {}
     keys = sorted(wanted)
-    for start in range(0, len(keys), _CATALOGUE_CHUNK):
-        chunk = keys[start : start + _CATALOGUE_CHUNK]
-        ids.update(Software.objects.filter(key__in=chunk).values_list("key", "id"))
+    ids = _catalogue_ids(keys)
     missing = [key for key in keys if key not in ids]
     if missing:
         for attempt in range(_ATTEMPTS):
@@ -101,9 +98,27 @@ def ensure_software(rows: Sequence[Row]) -> dict[str, int]:
                 if attempt == _ATTEMPTS - 1:
                     raise
                 _backoff(attempt)
-        for start in range(0, len(missing), _CATALOGUE_CHUNK):
-            chunk = missing[start : start + _CATALOGUE_CHUNK]
-            ids.update(Software.objects.filter(key__in=chunk).values_list("key", "id"))
+        ids.update(_catalogue_ids(missing))
+    return ids
+
+
+def _catalogue_ids(keys: list[str]) -> dict[str, int]:
+    """Catalogue ids of the given keys that exist.
+
+    PostgreSQL gets the keys as one array parameter: planning ``IN`` with 500 bound values
+    cost about 10 ms per chunk of a full inventory (bench.profile_ingest)."""
+    ids: dict[str, int] = {}
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        sql = f"SELECT key, id FROM {Software._meta.db_table} WHERE key = ANY(%s)"  # noqa: S608
+        with connection.cursor() as cursor:
+            for start in range(0, len(keys), 5000):
+                cursor.execute(sql, [keys[start : start + 5000]])
+                ids.update(cursor.fetchall())
+        return ids
+    for start in range(0, len(keys), _CATALOGUE_CHUNK):
+        chunk = keys[start : start + _CATALOGUE_CHUNK]
+        ids.update(Software.objects.filter(key__in=chunk).values_list("key", "id"))
     return ids
 
 
