@@ -18,7 +18,7 @@ from ocelot.agent.inventory import (
 from ocelot.protocol.messages import Inventory, read_request
 from ocelot.protocol.sections import ALL_AGENT_BITS
 from ocelot.protocol.xmltree import parse_xml
-from tests.agent.conftest import inventory_of, machine
+from tests.agent.conftest import MACHINES, inventory_of, machine
 
 
 def test_the_document_is_one_our_server_reads_with_every_section_and_the_account_info() -> None:
@@ -111,3 +111,23 @@ def test_a_failing_collector_is_logged_and_the_others_still_run(
 
 def test_nosoft_leaves_software_out() -> None:
     assert "SOFTWARES" not in collect(machine("debian12-vm"), with_software=False).sections
+
+
+@pytest.mark.parametrize("name", MACHINES)
+def test_every_field_sent_is_one_the_server_knows(name: str) -> None:
+    """Field names as the Unix agent's: nothing lands in the server's ``extra`` catch-all."""
+    document = build_request(
+        "x-2024-01-01-00-00-00",
+        inventory_of(name).sections,
+        changed_bits=1,
+        account_info=[],
+        package_history=[],
+    )
+    message = read_request(parse_xml(document))
+    assert isinstance(message, Inventory)
+    unknown = {
+        section: sorted({key for row in rows for key in (row.get("extra") or {})})
+        for section, rows in message.sections.items()
+    }
+    assert {section: keys for section, keys in unknown.items() if keys} == {}
+    assert message.other_sections == {}

@@ -9,6 +9,7 @@ admits it when it is at most 2.8 (protocol.md §1.7), which ``0.x`` is.
 from __future__ import annotations
 
 import http.client
+import importlib.metadata
 import logging
 import ssl
 import zlib
@@ -21,7 +22,15 @@ from ocelot.protocol.xmltree import Node, parse_xml
 
 log = logging.getLogger(__name__)
 
-VERSION = "0.1.0"
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("ocelot-inventory")
+    except importlib.metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+VERSION = _version()
 USER_AGENT = f"Ocelot-Agent_v{VERSION}"
 DEFAULT_TIMEOUT = 180.0
 
