@@ -184,3 +184,12 @@ def test_deleting_the_package_removes_activations_assignments_and_files(package:
 
     assert not Assignment.objects.exists() and not Activation.objects.exists()
     assert not default_store().package_dir(package.package_id).exists()
+
+
+def test_a_package_whose_files_are_gone_cannot_be_checked(package: Package) -> None:
+    from ocelot.deployment.errors import PackageStorageError
+
+    (default_store().package_dir(package.package_id) / "info").unlink()
+    with pytest.raises(PackageStorageError, match="info file of package"):
+        activate(package, SITE, SITE)
+    assert not Activation.objects.exists()

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ocelot.deployment.errors import ActivationCheckError, ActivationError
+from ocelot.deployment.errors import ActivationCheckError, ActivationError, storage_error
 from ocelot.deployment.models import Activation, Package
 from ocelot.deployment.storage import PackageStore, default_store
 
@@ -211,7 +211,10 @@ def check_locations(
     store = store or default_store()
     failures: list[str] = []
     pid = package.package_id
-    published = (store.package_dir(pid) / "info").read_bytes()
+    try:
+        published = (store.package_dir(pid) / "info").read_bytes()
+    except OSError as exc:
+        raise storage_error(f"The published info file of package {pid} cannot be read", exc) from exc
     info_client = _Client("https", info, tls_context())
     try:
         if info_client.get(f"{pid}/info") != published:
