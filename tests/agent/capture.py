@@ -23,6 +23,7 @@ COMMANDS: list[list[str]] = [
     ["lscpu"],
     ["uname", "-m"],
     ["dmidecode", "-t", "17"],
+    ["dmidecode", "-t", "0", "-t", "1", "-t", "2", "-t", "3"],
     ["df", "-P", "-T", "-k"],
     ["ip", "-j", "route", "show", "default"],
     ["ip", "-j", "addr", "show"],
@@ -109,13 +110,17 @@ def capture(directory: Path) -> None:
     outputs.mkdir(parents=True, exist_ok=True)
     host = MachineHost()
     manifest: dict[str, object] = {"hostname": socket.gethostname()}
-    for argv in COMMANDS:
+    interfaces = sorted(os.listdir("/sys/class/net")) if os.path.isdir("/sys/class/net") else []
+    per_interface = [["iw", "dev", name, "link"] for name in interfaces] + [
+        ["nmcli", "-t", "-f", "DHCP4", "device", "show", name] for name in interfaces
+    ]
+    for argv in COMMANDS + per_interface:
         if not host.which(argv[0]):
             continue
         result = host.run(argv)
         if result is None:
             continue
-        name = re.sub(r"[^A-Za-z0-9]+", "-", " ".join(argv[:3])).strip("-")[:40] + ".out"
+        name = re.sub(r"[^A-Za-z0-9]+", "-", " ".join(argv)).strip("-")[:40] + ".out"
         (outputs / name).write_text(result.stdout, encoding="utf-8")
         manifest[command_key(argv)] = {"stdout": name, "returncode": result.returncode}
     for path in FILES:
