@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
 from ocelot.inventory.models import AccountField, Computer, RegistryQuery
@@ -298,3 +299,25 @@ def test_own_settings_are_searchable_and_group_settings_do_not_count() -> None:
     assert names(Criterion("own_frequency", "EQUAL", "7")) == ["weekly"]
     assert names(Criterion("own_frequency", "DIFFERENT", "7")) == ["default"]
     assert names(Criterion("own_frequency", "EQUAL", "")) == ["default"]
+
+
+# ---------------------------------------------------------------- indexes (issue 3, bench/pages.py)
+
+
+def test_software_criteria_have_an_index_of_installations_by_software_then_computer() -> None:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "inventory_softwareinstallation")
+    assert any(
+        item["index"] and item["columns"] == ["software_id", "computer_id"] for item in constraints.values()
+    )
+
+
+def test_on_postgresql_software_names_are_indexed_for_case_insensitive_patterns() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("an operator-class index exists on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'inventory_software_name_upper_like'"
+        )
+        (definition,) = cursor.fetchone()
+    assert "upper(name) text_pattern_ops" in definition
