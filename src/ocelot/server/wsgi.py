@@ -4,6 +4,7 @@ The agent endpoint answers in front of Django's handler (communication.wsgi); ev
 else (console, API, info files, agent files) goes through Django and its middleware.
 """
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -14,3 +15,8 @@ django_application = get_wsgi_application()
 from ocelot.communication.wsgi import AgentEndpoint  # noqa: E402 - needs Django set up first
 
 application = AgentEndpoint(django_application)
+
+# What is loaded by now (Django, the apps, the URL map) lives as long as the worker: out of
+# the collector's way, so the full collections an inventory's thousands of objects trigger
+# do not walk it again each time.
+gc.freeze()
