@@ -2,10 +2,13 @@
 
 The Unix agent 2.10 fills CORES, CPUARCH, DATA_WIDTH, L2CACHESIZE (lscpu's text, such as
 "2 MiB (2 instances)"), LOGICAL_CPUS, MANUFACTURER (AMD, Intel), NBSOCKET, THREADS (per
-socket), TYPE (the model name) and SPEED in MHz (samples/unix-agent-inventory.xml).
+socket), TYPE (the model name) and SPEED in MHz, the maximum or nominal one
+(samples/unix-agent-inventory.xml).
 """
 
 from __future__ import annotations
+
+import re
 
 from ocelot.agent.host import Host
 
@@ -41,6 +44,15 @@ def parse_lscpu(text: str) -> dict[str, str]:
     return values
 
 
+_NOMINAL = re.compile(r"@\s*([0-9.]+)\s*GHz", re.IGNORECASE)
+
+
+def nominal_mhz(model: str) -> str:
+    """The speed in the model name ("... @ 2.50GHz" -> "2500"), Intel's way of naming it."""
+    match = _NOMINAL.search(model)
+    return str(round(float(match.group(1)) * 1000)) if match else ""
+
+
 def _mhz(text: str) -> str:
     try:
         return str(round(float(text)))
@@ -66,7 +78,9 @@ def collect(host: Host, found: dict[str, list[dict[str, str]]]) -> list[dict[str
         cores = first.get("cpu cores") or lscpu.get("Core(s) per socket", "")
         threads_per_core = lscpu.get("Thread(s) per core", "")
         logical = str(len(blocks)) if first else lscpu.get("CPU(s)", "")
-        speed = _mhz(lscpu.get("CPU max MHz", "")) or _mhz(first.get("cpu MHz", ""))
+        # Not the current frequency: it moves with every reading on a laptop, and CPUS would
+        # then count as changed at every run (the Unix agent sends no current speed either).
+        speed = _mhz(lscpu.get("CPU max MHz", "")) or nominal_mhz(model) or _mhz(first.get("cpu MHz", ""))
         row = {
             "CORES": cores,
             "CPUARCH": arch,
@@ -76,7 +90,6 @@ def collect(host: Host, found: dict[str, list[dict[str, str]]]) -> list[dict[str
             "MANUFACTURER": _VENDORS.get(vendor_id, vendor_id),
             "NBSOCKET": str(len(sockets)),
             "SPEED": speed,
-            "CURRENT_SPEED": _mhz(first.get("cpu MHz", "")),
             "THREADS": logical if not threads_per_core else str(int(threads_per_core) * int(cores or "1")),
             "TYPE": model,
         }
