@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import types
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -131,3 +132,20 @@ def test_every_field_sent_is_one_the_server_knows(name: str) -> None:
     }
     assert {section: keys for section, keys in unknown.items() if keys} == {}
     assert message.other_sections == {}
+
+
+def test_control_characters_never_reach_the_document() -> None:
+    sections = {"SOFTWARES": [{"NAME": "bad\x01name\x1b[0m", "COMMENTS": "\x07\x08", "VERSION": "1 < 2 & 3"}]}
+    document = build_request(
+        "pc-2024-01-01-00-00-00",
+        sections,
+        changed_bits=1,
+        account_info=[("TAG", "a\x00b")],
+        package_history=None,
+    )
+    assert not any(byte < 0x20 and byte not in (0x09, 0x0A, 0x0D) for byte in document)
+    root = ET.fromstring(document)  # a strict parser, as the OCS server's
+    assert root.findtext("CONTENT/SOFTWARES/NAME") == "badname[0m"
+    assert root.find("CONTENT/SOFTWARES/COMMENTS") is None  # nothing left: left out
+    assert root.findtext("CONTENT/SOFTWARES/VERSION") == "1 < 2 & 3"
+    assert root.findtext("CONTENT/ACCOUNTINFO/KEYVALUE") == "ab"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -107,11 +108,21 @@ def collect(host: Host, *, with_software: bool = True) -> Collected:
     return result
 
 
+# XML 1.0 cannot carry these; the Unix agent strips them too (protocol.md §1.4).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(value: str) -> str:
+    return _CONTROL.sub("", value).strip()
+
+
 def row_node(section: str, row: Row) -> Node:
     keep_empty = section in _SINGLE
-    children = [
-        Node(name, text=value) for name, value in sorted(row.items()) if keep_empty or value not in ("", None)
-    ]
+    children = []
+    for name, value in sorted(row.items()):
+        text = clean(value or "")
+        if keep_empty or text:
+            children.append(Node(name, text=text))
     return Node(section, children=children)
 
 
@@ -158,9 +169,8 @@ def build_request(
     """The INVENTORY request document (UTF-8 XML, not compressed)."""
     content: list[Node] = []
     for key, value in account_info:
-        content.append(
-            Node("ACCOUNTINFO", children=[Node("KEYNAME", text=key), Node("KEYVALUE", text=value)])
-        )
+        pair = [Node("KEYNAME", text=clean(key)), Node("KEYVALUE", text=clean(value))]
+        content.append(Node("ACCOUNTINFO", children=pair))
     if package_history is not None:
         history = Node("HISTORY", children=[Node("PACKAGE", attrib={"ID": pid}) for pid in package_history])
         content.append(Node("DOWNLOAD", children=[history]))
