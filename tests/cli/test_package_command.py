@@ -229,6 +229,8 @@ def test_activate_assign_stats_and_deactivate_are_scriptable_with_json(
     assert activation["info_location"] == "localhost:4343/download"
     assert activation["checked"] is False
     assert len(activation["warnings"]) == 2  # localhost, port 4343
+    shown = run_json(capsys, "package", "show", str(pid), "--json")
+    assert [a["activation"] for a in shown["activations"]] == [activation["activation"]]
 
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{ids[1]}\n{ids[2]}\n"))
     assigned = run_json(

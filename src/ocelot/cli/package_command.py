@@ -160,6 +160,7 @@ def package_record(package: Package, *, details: bool = False) -> dict[str, Any]
         record["fragments"] = package.fragments
         estimates = estimates_by_priority(package.fragment_count, current_latencies())
         record["download_estimates"] = {str(priority): seconds for priority, seconds in estimates.items()}
+        record["activations"] = [activation_record(a) for a in package.activations.order_by("id")]
     return record
 
 
@@ -204,6 +205,11 @@ def _print_package(record: dict[str, Any]) -> None:
             f"{record['fragment_count']} fragments"
         )
         print(f"    md5 {record['md5']}  sha256 {record['sha256']}")
+    for activation in record.get("activations", []):
+        print(
+            f"    activation {activation['activation']}: info https://{activation['info_location']}, "
+            f"fragments {record['protocol'].lower()}://{activation['fragment_location']}"
+        )
     if "download_estimates" in record:
         print(f"    files: {record['directory']}")
         print("    waiting time for agents with the current latencies, by priority:")
