@@ -25,6 +25,7 @@ COMMANDS: list[list[str]] = [
     ["dmidecode", "-t", "17"],
     ["dmidecode", "-t", "0", "-t", "1", "-t", "2", "-t", "3"],
     ["df", "-P", "-T", "-k"],
+    ["lsblk", "-J", "-o", "PATH,LABEL,UUID"],
     ["ip", "-j", "route", "show", "default"],
     ["ip", "-j", "addr", "show"],
     softwares.DPKG_QUERY,

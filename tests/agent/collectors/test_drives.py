@@ -23,3 +23,12 @@ def test_pseudo_and_overlay_filesystems_are_left_out_and_network_ones_kept() -> 
         "3815318",
         "2640067",
     )
+
+
+def test_filesystem_labels_and_uuids_come_from_lsblk() -> None:
+    drives = {drive["TYPE"]: drive for drive in inventory_of("debian12-server").sections["DRIVES"]}
+    assert drives["/"]["LABEL"] == "root"
+    assert drives["/"]["SERIAL"] == "0b6f4e8a-3c2d-4f1e-9a8b-7c6d5e4f3a2b"
+    assert drives["/srv/data"]["LABEL"] == "data"  # a RAID device nested under its members
+    assert drives["/boot/efi"]["SERIAL"] == "7A3B-1C2D"
+    assert drives["/mnt/backup"]["LABEL"] == ""
