@@ -298,3 +298,26 @@ def test_assign_refuses_unknown_computers_and_ids_that_are_not_numbers(
     monkeypatch.setattr("sys.stdin", io.StringIO("12 abc"))
     assert main(["package", "assign", str(pid), "--computers-from", "-"]) == 2
     assert "'abc' is not a computer id" in capsys.readouterr().err
+
+
+def test_assign_and_unassign_a_group(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ocelot.deployment.groups import add_to_group, create_static_group
+    from ocelot.deployment.models import Assignment, GroupAssignment
+    from ocelot.inventory.models import Computer
+
+    pid = _build_cmd(capsys)
+    assert main(["package", "activate", str(pid), "--info-location", "ocs/download", "--no-check"]) == 0
+    group = create_static_group("lab")
+    ids = [Computer.objects.create(device_id=f"pc-{n}").pk for n in range(2)]
+    add_to_group(group, ids)
+    capsys.readouterr()
+
+    assigned = run_json(capsys, "package", "assign", str(pid), "--group", "lab", "--json")
+    assert (assigned["created"], assigned["computers"]) == (2, ids)
+    assert GroupAssignment.objects.count() == 1
+
+    removed = run_json(capsys, "package", "unassign", str(pid), "--group", str(group.pk), "--json")
+    assert removed["removed"] == 2
+    assert not Assignment.objects.exists() and not GroupAssignment.objects.exists()
+    assert main(["package", "assign", str(pid), "--group", "nope"]) == 2
+    assert "No group 'nope'" in capsys.readouterr().err

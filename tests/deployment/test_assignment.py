@@ -24,7 +24,7 @@ from ocelot.deployment.assignment import (
 from ocelot.deployment.build import PackageRequest, build_package
 from ocelot.deployment.errors import AssignmentError
 from ocelot.deployment.groups import add_to_group, create_static_group, find_group
-from ocelot.deployment.models import Activation, Assignment
+from ocelot.deployment.models import Activation, Assignment, GroupAssignment
 from ocelot.deployment.results import record_result
 from ocelot.inventory.models import Computer, GroupMember
 
@@ -123,6 +123,10 @@ def test_a_static_group_gets_the_package_on_its_members_but_not_the_excluded(act
 
     assert outcome.created == 3
     assert sorted(Assignment.objects.values_list("computer_id", flat=True)) == [ids[0], ids[1], ids[3]]
+    (recorded,) = GroupAssignment.objects.all()  # for later members (test_notification)
+    assert (recorded.group, recorded.activation) == (group, activation)
+    assert unassign(activation.package) == 3
+    assert not GroupAssignment.objects.exists()
     with pytest.raises(AssignmentError, match="exists already"):
         create_static_group("lab")
 

@@ -13,7 +13,7 @@ from ocelot.deployment.models import Activation, Assignment, Package
 from ocelot.deployment.notification import ALREADY_IN_HISTORY
 from ocelot.deployment.results import record_result
 from ocelot.inventory.contact import answer_contact, download_package_providers
-from ocelot.inventory.models import Computer, PackageHistoryEntry
+from ocelot.inventory.models import Computer, GroupMember, PackageHistoryEntry
 from ocelot.inventory.setting_values import set_global
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +154,71 @@ def test_a_computer_with_nothing_pending_costs_no_deployment_query() -> None:
     # The only mention of assignments is the EXISTS inside the contact's own SELECT.
     (select,) = [q["sql"] for q in queries if "deployment_assignment" in q["sql"]]
     assert "EXISTS" in select and "device_id" in select
+
+
+# ---------------------------------------------------------------- group assignments
+
+
+def test_a_computer_joining_a_group_later_gets_the_groups_package_at_its_next_contact() -> None:
+    from ocelot.deployment.assignment import assign_to_group, unassign_group
+    from ocelot.deployment.groups import add_to_group, create_static_group
+
+    group = create_static_group("lab")
+    activation = activated()
+    assert assign_to_group(activation, group, AssignmentOptions(schedule="2026/12/24 18:30")).total == 0
+    computer = Computer.objects.create(device_id=DEVICE)
+    assert pack_lines(prolog()) == []  # not a member yet
+
+    add_to_group(group, [computer.pk])
+    (line,) = pack_lines(prolog())
+
+    assert f'ID="{activation.package.package_id}"'.encode() in line and b'SCHEDULE="2026/12/24 18:30"' in line
+    assignment = Assignment.objects.get(computer=computer)
+    assert (assignment.status, assignment.activation_id) == ("NOTIFIED", activation.pk)
+    # Its status is its own from then on: a result ends it, the group does not restart it.
+    record_result(DEVICE, activation.package.package_id, "ERR_BAD_DIGEST")
+    assert pack_lines(prolog()) == []
+    assert Assignment.objects.get(computer=computer).status == "ERR_BAD_DIGEST"
+
+    other = Computer.objects.create(device_id="other")
+    add_to_group(group, [other.pk])
+    unassign_group(activation.package, group)
+    assert answer_contact("other", user_agent=UA) and not Assignment.objects.filter(computer=other).exists()
+
+
+def test_the_group_path_skips_excluded_members_and_packages_in_the_history() -> None:
+    from ocelot.deployment.assignment import assign_to_group
+    from ocelot.deployment.groups import create_static_group
+
+    group = create_static_group("lab")
+    done, forced = activated("done"), activated("forced")
+    assign_to_group(done, group)
+    assign_to_group(forced, group, AssignmentOptions(force=True))
+    computer = Computer.objects.create(device_id=DEVICE)
+    for activation in (done, forced):
+        PackageHistoryEntry.objects.create(computer=computer, package_id=activation.package.package_id)
+    member = GroupMember.objects.create(group=group, computer=computer, kind=GroupMember.EXCLUDED)
+    assert pack_lines(prolog()) == []
+    assert not Assignment.objects.exists()
+
+    member.kind = GroupMember.DYNAMIC
+    member.save()
+    (line,) = pack_lines(prolog())
+
+    assert f'ID="{forced.package.package_id}" '.encode() in line and b'FORCE="1"' in line
+    assert list(Assignment.objects.values_list("package_id", flat=True)) == [forced.package_id]
+
+
+def test_a_group_assignment_does_not_cost_queries_to_computers_outside_the_group() -> None:
+    from ocelot.deployment.assignment import assign_to_group
+    from ocelot.deployment.groups import create_static_group
+
+    assign_to_group(activated(), create_static_group("lab"))
+    Computer.objects.create(device_id=DEVICE)
+    prolog()
+    with CaptureQueriesContext(connection) as queries:
+        prolog()
+    # Only the contact's own SELECT looks at assignments (its EXISTS said no): announce()
+    # never ran, and it would have read group memberships.
+    (select,) = [q["sql"] for q in queries if "deployment_" in q["sql"] or "groupmember" in q["sql"]]
+    assert "device_id" in select

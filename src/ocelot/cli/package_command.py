@@ -108,7 +108,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     unassign.add_argument(
         "--computers-from", type=argparse.FileType("r"), help="file of computer ids ('-': stdin)"
     )
-    unassign.add_argument("--all", action="store_true", help="every computer")
+    unassign.add_argument("--group", help="group id or name: its members, and no more for later members")
+    unassign.add_argument("--all", action="store_true", help="every computer, every group")
     unassign.add_argument("--json", action="store_true", help="one JSON object")
 
     stats = verbs.add_parser("stats", help="deployment statuses of a package and the computers behind them")
@@ -325,13 +326,17 @@ def _deployment_verb(args: argparse.Namespace) -> None:
         chosen = activations.find_activation(package, args.activation)
         options = assignment.AssignmentOptions(args.force, args.schedule, args.post_command)
         ids = _computer_ids(args)
-        if args.group is not None:
-            ids += assignment.group_computer_ids(find_group(args.group))
-        if not ids:
-            raise AssignmentError(
-                "Say which computers: --computer, --computers-from or --group (with members)."
-            )
+        if args.group is None and not ids:
+            raise AssignmentError("Say which computers: --computer, --computers-from or --group.")
         outcome = assignment.assign(chosen, ids, options)
+        if args.group is not None:
+            # The group's members now, and its later members at their next contact.
+            group = find_group(args.group)
+            ids += assignment.group_computer_ids(group)
+            grouped = assignment.assign_to_group(chosen, group, options)
+            outcome = assignment.AssignOutcome(
+                outcome.created + grouped.created, outcome.restarted + grouped.restarted
+            )
         _emit(
             args,
             {
@@ -346,8 +351,12 @@ def _deployment_verb(args: argparse.Namespace) -> None:
         )
     elif verb == "unassign":
         ids = _computer_ids(args)
-        if not ids and not args.all:
-            raise AssignmentError("Say which computers: --computer, --computers-from, or --all.")
+        if args.group is not None:
+            group = find_group(args.group)
+            assignment.unassign_group(package, group)
+            ids += assignment.group_computer_ids(group)
+        elif not ids and not args.all:
+            raise AssignmentError("Say which computers: --computer, --computers-from, --group or --all.")
         removed = assignment.unassign(package, None if args.all else ids)
         _emit(
             args,

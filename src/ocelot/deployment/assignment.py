@@ -8,8 +8,9 @@ that is how an administrator "re-affects" a package after an error (§8.3).
 
 Assigning to "every result of a search" is assigning to the search's full set of ids,
 which the caller passes. Assigning to a group assigns its members of the moment (static
-and computed, not the excluded ones), each then tracked on its own, as OCS does with
-DOWNLOAD_GROUPS_TRACE_EVENTS=1 (§4.4).
+and computed, not the excluded ones) and records the group assignment: a computer that
+joins later gets its own assignment at its next contact (notification.announce). Each
+member is then tracked on its own, as OCS does with DOWNLOAD_GROUPS_TRACE_EVENTS=1 (§4.4).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from ocelot.deployment.errors import AssignmentError
-from ocelot.deployment.models import Activation, Assignment, Package
+from ocelot.deployment.models import Activation, Assignment, GroupAssignment, Package
 from ocelot.inventory.models import Computer, Group, GroupMember
 
 WAITING_LABEL = "WAITING NOTIFICATION"
@@ -194,15 +195,40 @@ def group_computer_ids(group: Group) -> list[int]:
 def assign_to_group(
     activation: Activation, group: Group, options: AssignmentOptions | None = None
 ) -> AssignOutcome:
-    """Assign to every member of ``group``; each member's status is then its own."""
-    return assign(activation, group_computer_ids(group), options)
+    """Assign to every member of ``group`` now, and to later members at their next contact.
+
+    Each member's status is its own. Assigning the package to the group again replaces
+    the group's activation and options (members already assigned are started over).
+    """
+    options = check_options(options or AssignmentOptions())
+    with transaction.atomic():
+        GroupAssignment.objects.update_or_create(
+            package_id=activation.package_id,
+            group=group,
+            defaults={
+                "activation": activation,
+                "force": options.force,
+                "schedule": options.schedule,
+                "post_command": options.post_command,
+                "assigned_at": timezone.now(),
+            },
+        )
+        return assign(activation, group_computer_ids(group), options)
+
+
+def unassign_group(package: Package, group: Group) -> int:
+    """Stop assigning the package to the group's future members; those assigned keep theirs."""
+    return int(GroupAssignment.objects.filter(package=package, group=group).delete()[0])
 
 
 def unassign(package: Package, computer_ids: Iterable[int] | None = None) -> int:
-    """Remove the package's assignments (of these computers, or all); how many went."""
+    """Remove the package's assignments (of these computers, or all, group assignments
+    included); how many computers' assignments went."""
     query = Assignment.objects.filter(package=package)
     if computer_ids is None:
-        return int(query.delete()[0])
+        with transaction.atomic():
+            GroupAssignment.objects.filter(package=package).delete()
+            return int(query.delete()[0])
     removed = 0
     wanted = sorted(set(computer_ids))
     for start in range(0, len(wanted), _BATCH):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from ocelot.inventory.models import Computer
+from ocelot.inventory.models import Computer, Group
 
 
 class ReportedResult(models.Model):
@@ -157,3 +157,30 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.package_id} -> {self.computer_id}: {self.status or 'WAITING NOTIFICATION'}"
+
+
+class GroupAssignment(models.Model):
+    """A package targeted at a group (OCS devices NAME='DOWNLOAD' on a group row, §4.4).
+
+    Assigning to a group creates an :class:`Assignment` for each member of the moment, and
+    this row, so that a computer joining the group later gets its own assignment at its
+    next contact (OCS's group path with DOWNLOAD_GROUPS_TRACE_EVENTS=1). Statuses are
+    always per computer.
+    """
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="group_assignments")
+    activation = models.ForeignKey(Activation, on_delete=models.CASCADE, related_name="group_assignments")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="package_assignments")
+    force = models.BooleanField(default=False)
+    schedule = models.CharField(max_length=16, blank=True, default="")
+    post_command = models.CharField(max_length=1024, blank=True, default="")
+    assigned_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "group"], name="one_group_assignment_per_package")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} -> group {self.group_id}"

@@ -11,19 +11,22 @@ module is the deployment domain's provider, registered by the app's ``ready()``:
 
 Rules (§4.4): a package in the computer's history is never announced unless forced (its
 status becomes SUCCESS_ALREADY_IN_HISTORY, as OCS sets it); NOTIFIED ones are announced
-again at every contact until a result comes; a package at most once per reply.
+again at every contact until a result comes; a package at most once per reply. A
+computer in a group the package is assigned to gets its own assignment at its contact,
+unless it has one already or the package is in its history (not forced).
 """
 
 from __future__ import annotations
 
+import datetime
 from functools import cache
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from ocelot.deployment.models import Assignment
+from ocelot.deployment.models import Assignment, GroupAssignment, Package
 from ocelot.inventory.contact import DownloadPackageProvider
-from ocelot.inventory.models import PackageHistoryEntry
+from ocelot.inventory.models import GroupMember, PackageHistoryEntry
 
 ALREADY_IN_HISTORY = "SUCCESS_ALREADY_IN_HISTORY"
 # OCS stores these at activation and agents ignore them (protocol.md §1.6, §8.3).
@@ -33,12 +36,31 @@ CERT_FILE = "INSTALL_PATH/cacert.pem"
 
 @cache
 def pending_sql() -> str:
-    """True when the computer ``{computer}`` has an assignment waiting or notified."""
-    table = Assignment._meta.db_table
-    return (
-        f"EXISTS(SELECT 1 FROM {table} a WHERE a.computer_id = {{computer}}"  # noqa: S608 - model names
+    """True when the computer ``{computer}`` has an assignment waiting or notified, or is in
+    a group the package is assigned to without having its own assignment yet (and without
+    the package in its history, unless forced)."""
+    assignments = Assignment._meta.db_table
+    groups = GroupAssignment._meta.db_table
+    members = GroupMember._meta.db_table
+    history = PackageHistoryEntry._meta.db_table
+    packages = Package._meta.db_table
+    force = connection.ops.quote_name("force")  # a reserved word in MySQL
+    # Table names come from the models; {computer} is the contact's own id column.
+    own = (
+        f"EXISTS(SELECT 1 FROM {assignments} a WHERE a.computer_id = {{computer}}"  # noqa: S608
         f" AND a.status IN ('{Assignment.WAITING}', '{Assignment.NOTIFIED}'))"
     )
+    joined = (
+        f"EXISTS(SELECT 1 FROM {groups} ga"  # noqa: S608
+        f" JOIN {members} m ON m.group_id = ga.group_id"
+        f" JOIN {packages} p ON p.id = ga.package_id"
+        f" WHERE m.computer_id = {{computer}} AND m.kind <> '{GroupMember.EXCLUDED}'"
+        f" AND NOT EXISTS(SELECT 1 FROM {assignments} a2 WHERE a2.package_id = ga.package_id"
+        f" AND a2.computer_id = {{computer}})"
+        f" AND (ga.{force} OR NOT EXISTS(SELECT 1 FROM {history} h"
+        f" WHERE h.computer_id = {{computer}} AND h.package_id = p.package_id)))"
+    )
+    return f"({own} OR {joined})"
 
 
 def pack_param(assignment: Assignment) -> dict[str, str]:
@@ -57,8 +79,53 @@ def pack_param(assignment: Assignment) -> dict[str, str]:
     }
 
 
+def _join_group_assignments(computer_id: int, now: datetime.datetime) -> None:
+    """Give the computer its own assignment of each package assigned to one of its groups.
+
+    Not for a package it already has an assignment of (whatever its status: a validated
+    or finished one is not started over), nor one in its history unless forced (OCS skips
+    those on the group path, §4.4). The first group assignment of a package wins.
+    """
+    groups = GroupMember.objects.filter(computer_id=computer_id).exclude(kind=GroupMember.EXCLUDED)
+    candidates = list(
+        GroupAssignment.objects.filter(group_id__in=groups.values("group_id"))
+        .select_related("package")
+        .order_by("id")
+    )
+    if not candidates:
+        return
+    assigned = set(
+        Assignment.objects.filter(
+            computer_id=computer_id, package_id__in=[c.package_id for c in candidates]
+        ).values_list("package_id", flat=True)
+    )
+    history = set(
+        PackageHistoryEntry.objects.filter(
+            computer_id=computer_id, package_id__in=[c.package.package_id for c in candidates]
+        ).values_list("package_id", flat=True)
+    )
+    fresh: dict[int, Assignment] = {}
+    for candidate in candidates:
+        if candidate.package_id in assigned or candidate.package_id in fresh:
+            continue
+        if candidate.package.package_id in history and not candidate.force:
+            continue
+        fresh[candidate.package_id] = Assignment(
+            package_id=candidate.package_id,
+            activation_id=candidate.activation_id,
+            computer_id=computer_id,
+            force=candidate.force,
+            schedule=candidate.schedule,
+            post_command=candidate.post_command,
+            assigned_at=now,
+        )
+    # Two contacts of one computer at once: the unique constraint keeps one.
+    Assignment.objects.bulk_create(fresh.values(), ignore_conflicts=True)
+
+
 def announce(computer_id: int) -> list[dict[str, str]]:
     """The PACK params for this computer's pending assignments; statuses move on."""
+    _join_group_assignments(computer_id, timezone.now())
     pending = list(
         Assignment.objects.filter(
             computer_id=computer_id, status__in=(Assignment.WAITING, Assignment.NOTIFIED)
