@@ -53,6 +53,20 @@ def _cmd_package(args: argparse.Namespace) -> int:
     return package_command.run(args)
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    _setup_django()
+    from ocelot.cli import backup_command
+
+    return backup_command.run_backup(args)
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    _setup_django()
+    from ocelot.cli import backup_command
+
+    return backup_command.run_restore(args)
+
+
 def _cmd_users(args: argparse.Namespace) -> int:
     _setup_django()
     from ocelot.accounts.administrators import AccountError, create_user
@@ -124,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_package_arguments(pkg)
     pkg.set_defaults(func=_cmd_package)
+
+    backup = verbs.add_parser("backup", help="write the database, package files and keys to one archive")
+    restore = verbs.add_parser("restore", help="check an archive and replace everything with its content")
+    from ocelot.cli.backup_command import add_backup_arguments, add_restore_arguments
+
+    add_backup_arguments(backup)
+    backup.set_defaults(func=_cmd_backup)
+    add_restore_arguments(restore)
+    restore.set_defaults(func=_cmd_restore)
 
     users = verbs.add_parser("users", help="manage console users")
     users_verbs = users.add_subparsers(dest="action", required=True)
