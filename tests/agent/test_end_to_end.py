@@ -9,7 +9,6 @@ Each scenario is one test over several runs, because the scenario *is* the seque
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -21,47 +20,42 @@ import pytest
 from ocelot.inventory.account_info import set_tag
 from ocelot.inventory.models import Computer
 from tests.server_process import OcelotServer, current_test_database_url, ocelot_command, run_ocelot
+from tests.stored_sections import CHECKSUM_BITS as ALL_CHECKSUM_BITS
+from tests.stored_sections import STORED_AS as ALL_STORED_AS
+from tests.stored_sections import rows_of as all_rows_of
+from tests.stored_sections import short_hostname, tag_in, the_one_computer
 
 FULL_CHECKSUM = 1572863
 BIOS_BIT = 2
 CPUS_BIT = 262144
-# Sections our agent sends on a Linux machine and where a computer keeps their rows.
-STORED_AS = {
-    "SOFTWARES": "software",
-    "MEMORIES": "memory_modules",
-    "CONTROLLERS": "controllers",
-    "MONITORS": "monitors",
-    "STORAGES": "storages",
-    "DRIVES": "drives",
-    "NETWORKS": "networks",
-    "PRINTERS": "printers",
-    "SOUNDS": "sounds",
-    "VIDEOS": "videos",
-    "VIRTUALMACHINES": "virtual_machines",
-    "CPUS": "cpus",
-    "BATTERIES": "batteries",
-    "USBDEVICES": "usb_devices",
-    "LOCAL_USERS": "local_users",
-    "LOCAL_GROUPS": "local_groups",
-    "REPOSITORY": "repositories",
-    "USERS": "logged_in_users",
-}
-# CHECKSUM bits of the stored sections the server leaves untouched when clear (§5.3; software
-# is rewritten every time whatever its bit says).
+# Sections our agent sends on a Linux machine, and those of them the CHECKSUM governs.
+SENT = (
+    "SOFTWARES",
+    "MEMORIES",
+    "CONTROLLERS",
+    "MONITORS",
+    "STORAGES",
+    "DRIVES",
+    "NETWORKS",
+    "PRINTERS",
+    "SOUNDS",
+    "VIDEOS",
+    "VIRTUALMACHINES",
+    "CPUS",
+    "BATTERIES",
+    "USBDEVICES",
+    "LOCAL_USERS",
+    "LOCAL_GROUPS",
+    "REPOSITORY",
+    "USERS",
+)
+STORED_AS = {tag: ALL_STORED_AS[tag] for tag in SENT}
 CHECKSUM_BITS = {
-    "MEMORIES": 4,
-    "CONTROLLERS": 32,
-    "STORAGES": 256,
-    "DRIVES": 512,
-    "NETWORKS": 4096,
-    "CPUS": 262144,
+    tag: ALL_CHECKSUM_BITS[tag]
+    for tag in ("MEMORIES", "CONTROLLERS", "STORAGES", "DRIVES", "NETWORKS", "CPUS")
 }
 ALWAYS_PRESENT = ("SOFTWARES", "NETWORKS", "CPUS", "DRIVES", "LOCAL_USERS", "STORAGES", "MEMORIES")
 _SENT = re.compile(r"sending INVENTORY \(CHECKSUM (\d+)\):\n(<\?xml.*?</REQUEST>)", re.DOTALL)
-
-
-def short_hostname() -> str:
-    return socket.gethostname().split(".")[0]
 
 
 class OurAgent:
@@ -109,29 +103,16 @@ class OurAgent:
         return tag_in(ET.parse(self.vardir() / "ocsinv.adm").getroot())
 
 
-def tag_in(element: ET.Element | None) -> str | None:
-    assert element is not None
-    for pair in element.iterfind("ACCOUNTINFO"):
-        if pair.findtext("KEYNAME") == "TAG":
-            return pair.findtext("KEYVALUE", "")
-    return None
-
-
 def sections_in(request: ET.Element) -> Counter[str]:
     return Counter(element.tag for element in request.iterfind("CONTENT/*"))
 
 
 def rows_of(computer: Computer) -> dict[str, set[int]]:
-    return {
-        tag: set(getattr(computer, related).values_list("pk", flat=True))
-        for tag, related in STORED_AS.items()
-    }
+    return all_rows_of(computer, STORED_AS)
 
 
 def the_one_computer_of(agent: OurAgent) -> Computer:
-    computers = list(Computer.objects.all())
-    assert [computer.device_id for computer in computers] == [agent.device_id()]
-    return computers[0]
+    return the_one_computer(agent.device_id())
 
 
 @pytest.mark.server

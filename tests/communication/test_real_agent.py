@@ -11,7 +11,6 @@ on the server between two runs); every check in it is a named step.
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -23,6 +22,7 @@ import pytest
 from ocelot.inventory.account_info import set_tag
 from ocelot.inventory.models import Computer
 from tests.server_process import OcelotServer, current_test_database_url, run_ocelot
+from tests.stored_sections import CHECKSUM_BITS, STORED_AS, rows_of, short_hostname, tag_in, the_one_computer
 
 pytestmark = pytest.mark.real_agent
 
@@ -34,62 +34,11 @@ FULL_CHECKSUM = 1572863
 BIOS_BIT = 2
 
 # Sections of the Unix agent 2.10 (protocol.md §5.2) and where a computer keeps their rows.
-STORED_AS = {
-    "SOFTWARES": "software",
-    "MEMORIES": "memory_modules",
-    "SLOTS": "slots",
-    "CONTROLLERS": "controllers",
-    "MONITORS": "monitors",
-    "PORTS": "ports",
-    "STORAGES": "storages",
-    "DRIVES": "drives",
-    "INPUTS": "inputs",
-    "MODEMS": "modems",
-    "NETWORKS": "networks",
-    "PRINTERS": "printers",
-    "SOUNDS": "sounds",
-    "VIDEOS": "videos",
-    "VIRTUALMACHINES": "virtual_machines",
-    "CPUS": "cpus",
-    "BATTERIES": "batteries",
-    "USBDEVICES": "usb_devices",
-    "USERS": "logged_in_users",
-    "LOCAL_USERS": "local_users",
-    "LOCAL_GROUPS": "local_groups",
-    "REPOSITORY": "repositories",
-    "RUNNING_PROCESSES": "processes",
-    "POWERSUPPLIES": "power_supplies",
-}
 # Every Linux machine has these: a run that stores none of them proves nothing.
 ALWAYS_PRESENT = ("SOFTWARES", "NETWORKS", "CPUS", "DRIVES", "LOCAL_USERS")
-# CHECKSUM bits of the sections the server leaves untouched when their bit is clear
-# (protocol.md §5.3; software is rewritten every time, whatever the bits say).
-CHECKSUM_BITS = {
-    "MEMORIES": 4,
-    "SLOTS": 8,
-    "CONTROLLERS": 32,
-    "MONITORS": 64,
-    "PORTS": 128,
-    "STORAGES": 256,
-    "DRIVES": 512,
-    "INPUTS": 1024,
-    "MODEMS": 2048,
-    "NETWORKS": 4096,
-    "PRINTERS": 8192,
-    "SOUNDS": 16384,
-    "VIDEOS": 32768,
-    "VIRTUALMACHINES": 131072,
-    "CPUS": 262144,
-    "BATTERIES": 1048576,
-}
 
 _SENT = re.compile(r"\]\[debug\] sending: (<\?xml.*?</REQUEST>)", re.DOTALL)
 _RECEIVED = re.compile(r"=BEGIN=SERVER RET======\n.*?\$VAR1 = '(.*?)';\n", re.DOTALL)
-
-
-def short_hostname() -> str:
-    """The name the Unix agent reports: the host name up to the first dot (protocol.md §2)."""
-    return socket.gethostname().split(".")[0]
 
 
 def _perl_single_quoted(text: str) -> str:
@@ -131,15 +80,6 @@ class AgentRun:
 
     def tag(self) -> str | None:
         return tag_in(self.request("INVENTORY").find("CONTENT"))
-
-
-def tag_in(element: ET.Element | None) -> str | None:
-    """The TAG among the ACCOUNTINFO pairs under ``element`` (a CONTENT, REPLY or ADM)."""
-    assert element is not None
-    for pair in element.iterfind("ACCOUNTINFO"):
-        if pair.findtext("KEYNAME") == "TAG":
-            return pair.findtext("KEYVALUE", "")
-    return None
 
 
 def run_agent(log: Path, *args: str) -> AgentRun:
@@ -206,19 +146,8 @@ def device_id_in(basevardir: Path) -> str:
 # ---------------------------------------------------------------- what the server holds
 
 
-def rows_of(computer: Computer) -> dict[str, set[int]]:
-    """The primary keys of the computer's rows, per section."""
-    return {
-        tag: set(getattr(computer, related).values_list("pk", flat=True))
-        for tag, related in STORED_AS.items()
-    }
-
-
 def the_one_computer_of(agent: NetworkAgent) -> Computer:
-    """Exactly one computer exists, and it has this agent's DEVICEID."""
-    computers = list(Computer.objects.all())
-    assert [c.device_id for c in computers] == [agent.device_id()]
-    return computers[0]
+    return the_one_computer(agent.device_id())
 
 
 def every_section_row_sent_is_stored(run: AgentRun, computer: Computer) -> None:
