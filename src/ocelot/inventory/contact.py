@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -173,6 +174,22 @@ def _contact_sql(providers: tuple[DownloadPackageProvider, ...] = ()) -> tuple[s
     return select, update
 
 
+def _record_contact(params: list[Any]) -> None:
+    """FIDELITY, QUALITY and the last contact of a known computer.
+
+    On PostgreSQL this commit does not wait for the WAL to reach the disk (an fdatasync of
+    2-3.5 ms on the benchmark machine, every PROLOG): a database crash can lose the last
+    fraction of a second of contact bookkeeping, never an inventory or a setting.
+    """
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(_contact_sql()[1], params)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_contact_sql()[1], params)
+
+
 def answer_contact(
     device_id: str, *, user_agent: str, base: dict[str, int | str] | None = None
 ) -> ContactReply:
@@ -182,16 +199,14 @@ def answer_contact(
     base = global_values() if base is None else base
     computer = _find(device_id)
     if computer is not None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _contact_sql()[1],
-                [
-                    _quality(computer, now),
-                    connection.ops.adapt_datetimefield_value(now),
-                    user_agent[:255],
-                    computer.id,
-                ],
-            )
+        _record_contact(
+            [
+                _quality(computer, now),
+                connection.ops.adapt_datetimefield_value(now),
+                user_agent[:255],
+                computer.id,
+            ]
+        )
     # Most computers have no setting of their own and no group: no overrides query then.
     settings = resolve(computer.id if computer is not None and computer.has_overrides else None, base)
     frequency = settings.int("FREQUENCY")
