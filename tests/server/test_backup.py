@@ -8,8 +8,10 @@ installations are fresh SQLite files and a throwaway PostgreSQL cluster.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import io
+import json
 import os
 import tarfile
 import zipfile
@@ -276,3 +278,47 @@ def test_the_backup_command_writes_a_checked_archive_and_never_overwrites_by_acc
     assert "exists" in capsys.readouterr().err
     assert main(["backup", "--force", str(target)]) == 0
     assert not list(tmp_path.glob(".nightly.tar.*"))
+
+
+def _rewritten(good: Path, bad: Path, table: str, change: Any) -> None:
+    """``good`` with one table's rows changed by ``change``, every checksum made to match."""
+    with tarfile.open(good) as archive:
+        members = {info.name: archive.extractfile(info).read() for info in archive}  # type: ignore[union-attr]
+    manifest = json.loads(members["manifest.json"])
+    entry = next(e for e in manifest["tables"] if e["table"] == table)
+    lines = change(gzip.decompress(members[entry["member"]]).splitlines(keepends=True))
+    content = b"".join(lines)
+    members[entry["member"]] = gzip.compress(content)
+    entry["rows"], entry["content_sha256"] = len(lines), hashlib.sha256(content).hexdigest()
+    manifest["members"][entry["member"]].update(
+        size=len(members[entry["member"]]), sha256=hashlib.sha256(members[entry["member"]]).hexdigest()
+    )
+    members["manifest.json"] = json.dumps(manifest).encode()
+    members["manifest.json.sha256"] = hashlib.sha256(members["manifest.json"]).hexdigest().encode()
+    with tarfile.open(bad, "w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
+def test_a_restore_that_fails_while_storing_rows_leaves_the_old_data_and_files(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(tmp_path)
+    good = back_up(home, tmp_path / "good.tar")
+    create_user("after-backup", administrator=False)
+    (home / "packages" / "download" / "new-file").write_bytes(b"made after the backup")
+    before, files = table_digests(), files_of(home)
+    # A well-formed archive whose software rows hold one key twice: the load fails midway,
+    # after every table was emptied, earlier ones refilled, and the files were staged.
+    bad = tmp_path / "duplicate-key.tar"
+    _rewritten(good, bad, "inventory_software", lambda lines: [*lines, lines[-1]])
+    assert verify_archive(bad)
+
+    assert main(["restore", str(bad)]) == 1
+    error = capsys.readouterr().err
+    assert "could not be stored" in error and error.count("\n") == 1
+    assert table_digests() == before
+    assert files_of(home) == files
+    assert not list(home.glob(".restore-*"))

@@ -61,6 +61,7 @@ import sqlite3
 import tarfile
 import tempfile
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -69,7 +70,7 @@ from typing import IO, Any
 from django.apps.registry import Apps
 from django.core.management import call_command
 from django.core.management.color import no_style
-from django.db import connections, models, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.utils import load_backend
@@ -936,6 +937,13 @@ def restore_backup(path: Path, home: Path, *, using: str = "default", migrate: b
                 raise
             finally:
                 swap.discard()
+        except DatabaseError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            raise BackupError(
+                f"the archived rows could not be stored, everything was rolled back ({reason})"
+            ) from exc
+        except (ValueError, EOFError, zlib.error) as exc:
+            raise ArchiveError(f"{path.name} has unreadable rows ({exc})") from exc
         finally:
             _drop_alias(STAGING_ALIAS)
     return RestoreReport(manifest=manifest, migrated=needs_migration)
