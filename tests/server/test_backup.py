@@ -322,3 +322,16 @@ def test_a_restore_that_fails_while_storing_rows_leaves_the_old_data_and_files(
     assert table_digests() == before
     assert files_of(home) == files
     assert not list(home.glob(".restore-*"))
+
+
+def test_the_backup_command_streams_to_standard_output(
+    home: Path, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    populate(tmp_path)
+    capsysbinary.readouterr()
+    assert main(["backup", "-"]) == 0
+    streamed = tmp_path / "streamed.tar"
+    streamed.write_bytes(capsysbinary.readouterr().out)
+    assert {entry.table: (entry.rows, entry.content_sha256) for entry in verify_archive(streamed).tables} == (
+        table_digests()
+    )

@@ -387,9 +387,11 @@ def _snapshot(using: str) -> Iterator[str]:
     source = connections[using]
     vendor = source.vendor
     if vendor == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="ocelot-backup-") as tmp:
+        # Beside the database, not in /tmp (often a small tmpfs): the copy is as big as it.
+        live_path = Path(str(source.settings_dict["NAME"]))
+        with tempfile.TemporaryDirectory(prefix=".ocelot-backup-", dir=live_path.parent) as tmp:
             copy = Path(tmp) / "snapshot.sqlite3"
-            live = sqlite3.connect(str(source.settings_dict["NAME"]), timeout=30)
+            live = sqlite3.connect(str(live_path), timeout=30)
             target = sqlite3.connect(str(copy))
             try:
                 live.backup(target)
