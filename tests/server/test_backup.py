@@ -280,7 +280,7 @@ def test_the_backup_command_writes_a_checked_archive_and_never_overwrites_by_acc
     assert not list(tmp_path.glob(".nightly.tar.*"))
 
 
-def _rewritten(good: Path, bad: Path, table: str, change: Any) -> None:
+def _rewritten(good: Path, bad: Path, table: str, change: Any, schema_change: Any = None) -> None:
     """``good`` with one table's rows changed by ``change``, every checksum made to match."""
     with tarfile.open(good) as archive:
         members = {info.name: archive.extractfile(info).read() for info in archive}  # type: ignore[union-attr]
@@ -293,6 +293,8 @@ def _rewritten(good: Path, bad: Path, table: str, change: Any) -> None:
     manifest["members"][entry["member"]].update(
         size=len(members[entry["member"]]), sha256=hashlib.sha256(members[entry["member"]]).hexdigest()
     )
+    if schema_change is not None:
+        schema_change(manifest["schema"])
     members["manifest.json"] = json.dumps(manifest).encode()
     members["manifest.json.sha256"] = hashlib.sha256(members["manifest.json"]).hexdigest().encode()
     with tarfile.open(bad, "w") as archive:
@@ -335,3 +337,18 @@ def test_the_backup_command_streams_to_standard_output(
     assert {entry.table: (entry.rows, entry.content_sha256) for entry in verify_archive(streamed).tables} == (
         table_digests()
     )
+
+
+def test_a_backup_from_a_newer_ocelot_is_refused_even_with_migrate(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(tmp_path)
+    good = back_up(home, tmp_path / "good.tar")
+    before = table_digests()
+    newer = tmp_path / "newer.tar"
+    _rewritten(good, newer, "auth_user", list, lambda schema: schema["inventory"].append("9999_future"))
+    for argv in (["restore", str(newer)], ["restore", "--migrate", str(newer)]):
+        assert main(argv) == 1
+        error = capsys.readouterr().err
+        assert "inventory.9999_future" in error and "upgrade Ocelot first" in error
+    assert table_digests() == before

@@ -917,7 +917,12 @@ def restore_backup(path: Path, home: Path, *, using: str = "default", migrate: b
     call_command("migrate", database=using, interactive=False, verbosity=0)
     apps = _state_apps(current)
     models_in_order = ordered_models(apps)
-    with tempfile.TemporaryDirectory(prefix="ocelot-restore-") as tmp, _open_archive(path) as archive:
+    home.mkdir(parents=True, exist_ok=True)
+    # The staging database of --migrate beside the live files, not in a small /tmp.
+    with (
+        tempfile.TemporaryDirectory(prefix=".ocelot-restore-", dir=home) as tmp,
+        _open_archive(path) as archive,
+    ):
         try:
             if needs_migration:
                 current_schema = _migrated_copy(archive, manifest, Path(tmp))
