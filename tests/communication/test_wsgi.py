@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from ocelot.communication import exchange
@@ -121,3 +122,14 @@ def test_other_paths_go_through_django():
     assert status in {"200 OK", "404 Not Found"}
     # Django's middleware ran: the security headers of every console response are there.
     assert "Content-Security-Policy" in headers or "X-Frame-Options" in headers
+
+
+def test_a_database_connection_lost_while_idle_costs_one_503_then_is_replaced():
+    # The fast path does not run Django's per-request health check (one round trip per
+    # agent request): a connection that died while idle is found by the request using it.
+    if connection.vendor == "sqlite":
+        pytest.skip("an embedded database cannot go away underneath its connection")
+    assert call(prolog())[0] == "200 OK"
+    connection.connection.close()  # what a database restart does to an idle connection
+    assert call(prolog())[0] == "503 Service Unavailable"
+    assert call(prolog())[0] == "200 OK"

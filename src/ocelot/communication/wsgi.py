@@ -8,12 +8,13 @@ messages, static files. Going through them cost about a third of a PROLOG
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import DatabaseError, connections
 
 from ocelot.communication.exchange import Answer, answer_message
 
@@ -22,6 +23,26 @@ ENDPOINT_PATHS = frozenset({"/ocsinventory", "/ocsinventory/"})
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def _release_connections() -> None:
+    """What Django's request_finished signal does for a view, without the next request's
+    health check: a connection that is too old or failed in this request (its own health
+    check then) is closed; one that worked stays marked healthy, which spares every agent
+    request on PostgreSQL and MariaDB a ``SELECT 1`` round trip. A database that went away
+    while the connection was idle costs one 503, and the connection is replaced.
+    """
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close_if_unusable_or_obsolete()
+        except DatabaseError:
+            # MySQLdb cannot even say whether a dead connection is in autocommit.
+            with contextlib.suppress(DatabaseError):
+                connection.close()
+            connection.connection = None
+            continue
+        if connection.connection is not None and not connection.errors_occurred:
+            connection.health_check_done = True  # type: ignore[attr-defined]
 
 
 def _status_line(status: int) -> str:
@@ -37,9 +58,6 @@ class AgentEndpoint:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") not in ENDPOINT_PATHS:
             return self.app(environ, start_response)
-        # What Django's request_started / request_finished signals do for a view: drop a
-        # connection that is too old or broken before using it, and after.
-        close_old_connections()
         try:
             answer = answer_message(
                 environ.get("REQUEST_METHOD", ""),
@@ -54,7 +72,7 @@ class AgentEndpoint:
             log.exception("unexpected error on the agent endpoint")
             answer = Answer(500, b"internal error\n", "text/plain; charset=utf-8")
         finally:
-            close_old_connections()
+            _release_connections()
         headers = [
             ("Content-Type", answer.content_type),
             ("Content-Length", str(len(answer.body))),

@@ -182,6 +182,14 @@ def _record_contact(params: list[Any]) -> None:
     fraction of a second of contact bookkeeping, never an inventory or a setting.
     """
     if connection.vendor == "postgresql":
+        if connection.get_autocommit():
+            # One round trip: Django's psycopg cursor binds on the client and sends this
+            # as one simple query, which PostgreSQL runs statement by statement.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"BEGIN; SET LOCAL synchronous_commit TO OFF; {_contact_sql()[1]}; COMMIT", params
+                )
+            return
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
             cursor.execute(_contact_sql()[1], params)
