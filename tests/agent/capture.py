@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from ocelot.agent.collectors import softwares, virtualmachines
-from ocelot.agent.host import MachineHost, command_key
+from ocelot.agent.host import CapturedHost, MachineHost, command_key
 
 COMMANDS: list[list[str]] = [
     ["lscpu"],
@@ -143,6 +143,10 @@ def capture(directory: Path) -> None:
             for attribute in attributes:
                 if os.path.lexists(base / entry / attribute):
                     copy_path(f"{directory_path}/{entry}/{attribute}", root)
+    # git keeps no empty directory; the captured host ignores these markers.
+    for folder, subfolders, files in os.walk(root):
+        if not subfolders and not files:
+            (Path(folder) / CapturedHost.KEEP).touch()
     (directory / "commands.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

@@ -164,7 +164,13 @@ class CapturedHost(Host):
     ``<capture>/commands.json`` maps each command (argv joined by spaces) to
     ``{"stdout": "<file under commands/>", "returncode": 0}``; a command that is not
     listed is "not installed". ``hostname`` comes from the ``hostname`` key.
+
+    git keeps no empty directory, and sysfs has meaningful ones (``net/<if>/wireless``,
+    ``net/<br>/bridge``): a captured tree keeps them with a ``.keep`` file, which this host
+    does not list.
     """
+
+    KEEP = ".keep"
 
     def __init__(self, capture: str | Path) -> None:
         capture = Path(capture)
@@ -178,6 +184,9 @@ class CapturedHost(Host):
 
     def hostname(self) -> str:
         return self._hostname
+
+    def list_dir(self, path: str) -> list[str]:
+        return [name for name in super().list_dir(path) if name != self.KEEP]
 
     def which(self, program: str) -> bool:
         return any(key.split(" ")[0] == program for key in self.commands)
