@@ -6,7 +6,7 @@ process per core with a few threads each, so agent storms and administrators do 
 a queue (security.md R1). Ctrl-C or SIGTERM stops both cleanly.
 
 The engine is granian by default: its connections live in Rust, so an idle or slow client
-holds no Python thread, and it answered agents about twice as fast as gunicorn's threaded
+holds no Python thread, and it answered agents' PROLOGs faster than gunicorn's threaded
 workers on the same machine (bench/README.md). ``OCELOT_ENGINE=gunicorn`` keeps gunicorn.
 Both stream request bodies to the application (an upload is never held whole in memory).
 """

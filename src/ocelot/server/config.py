@@ -36,7 +36,7 @@ class Config:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     threads: int = 8
     # The HTTP server under Django: granian (default) or gunicorn, chosen by benchmark
-    # (bench/README.md): granian answers agents about twice as fast on the same machine.
+    # (bench/README.md): granian answered PROLOGs at c=8 about 1.3x faster on the same machine.
     engine: str = "granian"
 
     @property
