@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import io
@@ -271,36 +272,43 @@ class SplitStore(PackageStore):
 
 
 def test_a_build_failing_at_publication_leaves_no_file_and_no_record(tmp_path: Path) -> None:
-    shm = Path("/dev/shm")
-    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
-        pytest.skip("needs /dev/shm on another file system")
-    elsewhere = shm / f"ocelot-test-{os.getpid()}-{tmp_path.name}"
-    store = SplitStore(root=tmp_path / "packages", pki_dir=tmp_path / "pki", public_dir=tmp_path / "public")
-    object.__setattr__(store, "elsewhere", elsewhere)
-    try:
+    # The download directory on another file system (a tmpfs of its own): the final
+    # rename of the staging directory fails.
+    with mounted_tmpfs(tmp_path / "elsewhere", "16m") as elsewhere:
+        store = SplitStore(
+            root=tmp_path / "packages", pki_dir=tmp_path / "pki", public_dir=tmp_path / "public"
+        )
+        object.__setattr__(store, "elsewhere", elsewhere / "download")
         with pytest.raises(PackageStorageError, match="could not be published"):
             build_package(LAUNCH, io.BytesIO(launch_archive()), store=store)
         assert files_under(store.root) == []
         assert files_under(elsewhere) == []
         assert not Package.objects.exists()
-    finally:
-        subprocess.run(["rm", "-rf", str(elsewhere)], check=False)
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs (needs root; skipped otherwise)."""
-    mount_point = tmp_path / "small-disk"
+@contextlib.contextmanager
+def mounted_tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` at ``mount_point``. The tests run as root (``make test`` installs
+    packages with apt): failing to mount is a failure, never a skip."""
     mount_point.mkdir()
     result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True, check=False
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
     )
     if result.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
+        pytest.fail(f"cannot mount a tmpfs (the tests run as root): {result.stderr.decode(errors='replace')}")
     try:
         yield mount_point
     finally:
         subprocess.run(["umount", str(mount_point)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs."""
+    with mounted_tmpfs(tmp_path / "small-disk", "1m") as mount_point:
+        yield mount_point
 
 
 def test_a_disk_that_fills_during_the_build_leaves_no_file_and_no_record(
