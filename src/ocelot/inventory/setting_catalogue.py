@@ -198,6 +198,16 @@ CATALOGUE: tuple[SettingDefinition, ...] = (
     _bool(
         "INVENTORY_SESSION_ONLY", 0, "Accept an inventory only shortly after a contact asked for it.", _SRV
     ),
+    _int(
+        "GROUPS_CACHE_REVALIDATE",
+        43200,
+        "Seconds after which the computed members of dynamic groups are recomputed in full "
+        "(each inventory already updates its own computer's groups).",
+        _SRV,
+        minimum=60,
+        maximum=31536000,
+        unit="seconds",
+    ),
     # -- deployment
     _bool(
         "DOWNLOAD",
