@@ -1,59 +1,86 @@
-"""Static groups, as far as deployment needs them (issue 4: "This issue adds static groups").
+"""Groups as deployment sees them: the inventory domain's groups (``inventory.groups``)
+with deployment's errors, and the deployment statistics of a group's members.
 
-A static group is a :class:`~ocelot.inventory.models.Group` whose members are forced in
-(``GroupMember.STATIC``). Packages are assigned to its members (assignment.assign_to_group).
-The console pages for groups come with the groups issue; this is the minimal use case.
+Packages are assigned to a group's members by ``assignment.assign_to_group``; a computer
+that joins the group later (forced in, or matched by a dynamic group's search after its
+inventory) gets its own assignment at its next contact (``notification.announce``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db.models import Count
 
+from ocelot.deployment.assignment import CATEGORIES, WAITING_LABEL, classify, status_label
 from ocelot.deployment.errors import AssignmentError
-from ocelot.inventory.models import Computer, Group, GroupMember
+from ocelot.deployment.models import Assignment, GroupAssignment, Package
+from ocelot.inventory import groups
+from ocelot.inventory.models import Group, GroupMember
 
 
 def create_static_group(name: str, *, description: str = "", visible: bool = False) -> Group:
     """A new, empty static group; the name must be free."""
-    name = name.strip()
-    if not name or len(name) > 255:
-        raise AssignmentError("A group name is 1 to 255 characters.")
     try:
-        with transaction.atomic():
-            return Group.objects.create(name=name, description=description, visible=visible)
-    except IntegrityError as exc:
-        raise AssignmentError(f"A group named {name!r} exists already.") from exc
+        return groups.create_group(name, description=description, visible=visible)
+    except groups.GroupError as exc:
+        raise AssignmentError(str(exc)) from exc
 
 
 def find_group(reference: str | int) -> Group:
     """A group by id or exact name."""
-    text = str(reference).strip()
-    group = Group.objects.filter(pk=int(text)).first() if text.isdigit() and len(text) <= 18 else None
-    group = group or Group.objects.filter(name=text).first()
-    if group is None:
-        raise AssignmentError(f"No group {text!r}.")
-    return group
+    try:
+        return groups.find_group(reference)
+    except groups.GroupError as exc:
+        raise AssignmentError(str(exc)) from exc
 
 
 def add_to_group(group: Group, computer_ids: Iterable[int]) -> int:
     """Force computers into the group (an excluded one becomes a member); how many were added."""
-    wanted = set(computer_ids)
-    known = set(Computer.objects.filter(pk__in=wanted).values_list("pk", flat=True))
-    if wanted - known:
-        raise AssignmentError(f"No computer with id {', '.join(str(pk) for pk in sorted(wanted - known))}.")
-    with transaction.atomic():
-        current = dict(
-            GroupMember.objects.filter(group=group, computer_id__in=known).values_list("computer_id", "kind")
+    try:
+        return groups.force_in(group, computer_ids)
+    except groups.GroupError as exc:
+        raise AssignmentError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class GroupPackageStatistics:
+    """One package's assignments among a group's members: counts per category and status."""
+
+    package: Package
+    assigned_to_group: bool
+    categories: dict[str, int]
+    statuses: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.categories.values())
+
+
+def group_statistics(group: Group) -> list[GroupPackageStatistics]:
+    """For each package assigned to the group or to some of its members, how many of the
+    members' assignments are in each status (excluded computers do not count)."""
+    members = GroupMember.objects.filter(group=group).exclude(kind=GroupMember.EXCLUDED).values("computer_id")
+    rows = (
+        Assignment.objects.filter(computer_id__in=members)
+        .values("package_id", "status")
+        .order_by()
+        .annotate(count=Count("id"))
+    )
+    statuses: dict[int, Counter[str]] = {}
+    for row in rows:
+        statuses.setdefault(row["package_id"], Counter())[status_label(row["status"])] += row["count"]
+    targeted = set(GroupAssignment.objects.filter(group=group).values_list("package_id", flat=True))
+    packages = Package.objects.filter(pk__in=statuses.keys() | targeted).order_by("name", "pk")
+    result = []
+    for package in packages:
+        counted = statuses.get(package.pk, Counter())
+        categories = dict.fromkeys(CATEGORIES, 0)
+        for label, count in counted.items():
+            categories[classify("" if label == WAITING_LABEL else label)] += count
+        result.append(
+            GroupPackageStatistics(package, package.pk in targeted, categories, dict(sorted(counted.items())))
         )
-        GroupMember.objects.filter(group=group, computer_id__in=known).exclude(
-            kind=GroupMember.STATIC
-        ).update(kind=GroupMember.STATIC)
-        GroupMember.objects.bulk_create(
-            [
-                GroupMember(group=group, computer_id=pk, kind=GroupMember.STATIC)
-                for pk in sorted(known - current.keys())
-            ]
-        )
-    return len([pk for pk in known if current.get(pk) != GroupMember.STATIC])
+    return result

@@ -29,7 +29,7 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, models, transaction
 from django.utils import timezone
 
-from ocelot.inventory import account_info, duplicates
+from ocelot.inventory import account_info, duplicates, groups
 from ocelot.inventory.models import (
     SECTION_MODELS,
     Computer,
@@ -421,6 +421,9 @@ def _store(
         merged=merged,
         accept_from_agent=bool(settings["ACCEPT_TAG_UPDATE_FROM_CLIENT"]),
     )
+    # Once the sections and account info are stored: the computer joins the dynamic groups
+    # its new inventory matches and leaves the others (issue 7).
+    groups.update_memberships(computer.pk)
     return InventoryReply(pairs)
 
 

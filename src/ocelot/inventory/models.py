@@ -674,12 +674,21 @@ class PackageHistoryEntry(models.Model):
 
 
 class Group(models.Model):
-    """A set of computers; settings and assignments may target it (issues 4 and 7 extend it)."""
+    """A set of computers; settings and assignments may target it.
+
+    A static group has no ``criteria``: its members are forced in by hand. A dynamic group
+    is a saved multi-criteria search (``criteria``: a list of ``{field, operator, value,
+    value2}``, the form ``inventory.search`` takes); its computed members are cached in
+    :class:`GroupMember` rows (OCS ``groups_cache``, protocol.md §8) recomputed at
+    ``computed_at`` (see ``inventory.groups``).
+    """
 
     name = models.CharField(max_length=255, unique=True)
     description = models.TextField(blank=True, default="")
     visible = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    criteria = models.JSONField(null=True, blank=True, default=None)
+    computed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name
