@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from ocelot.deployment.errors import AssignmentError
@@ -252,11 +252,19 @@ class PackageStatistics:
         return sum(self.categories.values())
 
 
-def statistics(package: Package, activation: Activation | None = None) -> PackageStatistics:
-    """How many assignments are in each status, for one package (or one of its activations)."""
+def statistics(
+    package: Package,
+    activation: Activation | None = None,
+    *,
+    computers: QuerySet[Computer] | None = None,
+) -> PackageStatistics:
+    """How many assignments are in each status, for one package (or one of its activations),
+    counting only ``computers`` when given (a user restricted to some TAGs counts only those)."""
     query = Assignment.objects.filter(package=package)
     if activation is not None:
         query = query.filter(activation=activation)
+    if computers is not None:
+        query = query.filter(computer__in=computers.values("pk"))
     statuses: Counter[str] = Counter()
     for row in query.values("status").order_by().annotate(count=Count("id")):
         statuses[status_label(row["status"])] += row["count"]
