@@ -16,6 +16,15 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from ocelot.accounts.administrators import AccountError
 from ocelot.accounts.roles import PermissionDeniedError
+from ocelot.deployment.errors import (
+    ActivationCheckError,
+    ActivationError,
+    ArchiveError,
+    AssignmentError,
+    PackageInputError,
+    PackageNotFoundError,
+    PackageStorageError,
+)
 from ocelot.inventory.account_info import AccountValueError
 from ocelot.inventory.search import SearchError
 from ocelot.inventory.setting_catalogue import SettingError
@@ -42,6 +51,10 @@ _INVALID: tuple[tuple[type[Exception], str], ...] = (
     (AccountValueError, "invalid_account_value"),
     (AccountError, "invalid_user"),
     (SearchError, "invalid_search"),
+    (PackageInputError, "invalid_package"),
+    (ArchiveError, "invalid_archive"),
+    (ActivationError, "invalid_activation"),
+    (AssignmentError, "invalid_assignment"),
 )
 
 
@@ -62,6 +75,20 @@ def install(api: NinjaAPI) -> None:
 
     for exception, code in _INVALID:
         api.add_exception_handler(exception, invalid_input(code))
+
+    @api.exception_handler(PackageNotFoundError)
+    def no_package(request: HttpRequest, exc: PackageNotFoundError) -> HttpResponse:
+        return reply(request, 404, "not_found", str(exc))
+
+    @api.exception_handler(ActivationCheckError)
+    def check_failed(request: HttpRequest, exc: ActivationCheckError) -> HttpResponse:
+        # Which files did not answer, one line each, as the console lists them (seeds 002).
+        body = {"code": "activation_check_failed", "message": str(exc), "failures": exc.failures}
+        return api.create_response(request, body, status=422)
+
+    @api.exception_handler(PackageStorageError)
+    def storage_failed(request: HttpRequest, exc: PackageStorageError) -> HttpResponse:
+        return reply(request, 507, "storage_error", str(exc))
 
     @api.exception_handler(AuthenticationError)
     def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
