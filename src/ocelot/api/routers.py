@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router
 
-from ocelot.api import account_info, computers, settings, software, users
+from ocelot.api import account_info, computers, packages, settings, software, users
 from ocelot.api.errors import ApiError
 from ocelot.api.schemas import Error, Me
 
@@ -34,6 +34,14 @@ def no_such_endpoint(request: HttpRequest, rest: str) -> None:
 
 
 def register(api: NinjaAPI) -> None:
-    for router in (me, computers.router, account_info.router, software.router, settings.router, users.router):
+    for router in (
+        me,
+        computers.router,
+        account_info.router,
+        software.router,
+        settings.router,
+        users.router,
+        packages.router,
+    ):
         api.add_router("/v1/", router)
     api.add_router("/", unknown)
