@@ -445,3 +445,45 @@ def update_memberships(computer_id: int) -> None:
             [GroupMember(group_id=pk, computer_id=computer_id, kind=GroupMember.DYNAMIC) for pk in joining],
             ignore_conflicts=True,
         )
+
+
+# ---------------------------------------------------------------- for the doors
+
+
+def find_computer_ids(references: Iterable[str | int]) -> list[int]:
+    """Computers by id, DEVICEID or (unique) name, for the command line."""
+    ids: list[int] = []
+    for reference in references:
+        text = str(reference).strip()
+        if text.isdigit() and len(text) <= 18 and Computer.objects.filter(pk=int(text)).exists():
+            ids.append(int(text))
+            continue
+        found = list(Computer.objects.filter(device_id=text).values_list("pk", flat=True)) or list(
+            Computer.objects.filter(name=text).values_list("pk", flat=True)[:2]
+        )
+        if not found:
+            raise GroupError(f"No computer {text!r}.")
+        if len(found) > 1:
+            raise GroupError(f"Several computers are named {text!r}: give its id or DEVICEID.")
+        ids.append(found[0])
+    return ids
+
+
+def group_record(item: GroupSummary, now: datetime.datetime | None = None) -> dict[str, Any]:
+    """A group as the API and ``ocelot groups --json`` show it."""
+    group = item.group
+    age = cache_age(group, now)
+    return {
+        "id": group.pk,
+        "name": group.name,
+        "description": group.description,
+        "visible": group.visible,
+        "dynamic": is_dynamic(group),
+        "criteria": list(group.criteria) if group.criteria is not None else None,
+        "computed_at": group.computed_at.isoformat() if group.computed_at else None,
+        "cache_age_seconds": int(age.total_seconds()) if age is not None else None,
+        "members": item.members,
+        "computed": item.computed,
+        "forced": item.forced,
+        "excluded": item.excluded,
+    }
