@@ -53,6 +53,13 @@ def _cmd_package(args: argparse.Namespace) -> int:
     return package_command.run(args)
 
 
+def _cmd_groups(args: argparse.Namespace) -> int:
+    _setup_django()
+    from ocelot.cli import groups_command
+
+    return groups_command.run(args)
+
+
 def _cmd_backup(args: argparse.Namespace) -> int:
     _setup_django()
     from ocelot.cli import backup_command
@@ -138,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_package_arguments(pkg)
     pkg.set_defaults(func=_cmd_package)
+
+    grp = verbs.add_parser("groups", help="static and dynamic groups of computers")
+    from ocelot.cli.groups_command import add_arguments as add_groups_arguments
+
+    add_groups_arguments(grp)
+    grp.set_defaults(func=_cmd_groups)
 
     backup = verbs.add_parser("backup", help="write the database, package files and keys to one archive")
     restore = verbs.add_parser("restore", help="check an archive and replace everything with its content")
