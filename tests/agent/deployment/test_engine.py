@@ -1,0 +1,325 @@
+"""The deployment engine against real HTTP(S) servers: the life of a package, issue 5's list.
+
+Each test announces packages the way a PROLOG reply does, lets the engine work with a
+fake clock (latencies are recorded, never slept) and checks what the server received.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tarfile
+from pathlib import Path
+
+from ocelot.agent.deployment.store import DownloadStore
+from tests.agent.deployment.conftest import FakeClock
+from tests.agent.deployment.helpers import deploy, engine, installer
+from tests.agent.deployment.site import Pki, Site, b64, build, dropping_proxy
+from tests.deployment.archives import tar_entry, tar_gz
+
+
+def test_an_execute_package_in_three_fragments_runs_once_and_reports_success(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    site.publish(build("1700000001", installer(marker), fragments=3, priority=1, signer=pki.signing_key))
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000001"))
+
+    assert site.results == [("1700000001", "SUCCESS")]
+    assert marker.read_text() == "installed\n"  # run in the extracted directory
+    assert site.fragment_requests() == ["1700000001-1", "1700000001-2", "1700000001-3"]
+    store = DownloadStore(vardir)
+    assert store.history() == ["1700000001"]
+    assert not (vardir / "download" / "1700000001").exists()
+    assert store.pending_results() == []
+
+
+def test_launch_exit_codes_and_store(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    launch = tar_gz(("run.sh", b"#!/bin/sh\nexit 3\n"))
+    site.publish(
+        build("1700000002", launch, action="LAUNCH", argument="run.sh --quiet", signer=pki.signing_key)
+    )
+    stored = tar_gz(("etc/app.conf", b"key=value\n"))
+    site.publish(
+        build("1700000003", stored, action="STORE", argument="INSTALL_PATH/stored", signer=pki.signing_key)
+    )
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000002"), site.pack_param("1700000003"))
+
+    # The seeds' status table: exit n is ERR_EXIT_CODE_n; STORE copies into PATH.
+    assert sorted(site.results) == [("1700000002", "ERR_EXIT_CODE_3"), ("1700000003", "SUCCESS")]
+    assert (vardir / "stored" / "etc" / "app.conf").read_text() == "key=value\n"
+    assert sorted(DownloadStore(vardir).history()) == ["1700000002", "1700000003"]
+
+
+def test_a_command_package_without_archive_runs_its_command(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    site.publish(build("1700000004", b"", argument=f"touch {marker}", fragments=0, signer=pki.signing_key))
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000004"))
+    assert site.results == [("1700000004", "SUCCESS")]
+    assert marker.exists()
+
+
+def test_priority_zero_goes_first_and_alone_then_every_nth_cycle(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    for package_id, priority in (("1700000015", 5), ("1700000012", 2), ("1700000010", 0)):
+        archive = installer(tmp_path / package_id)
+        site.publish(build(package_id, archive, fragments=2, priority=priority, signer=pki.signing_key))
+    packs = [site.pack_param(i) for i in ("1700000015", "1700000012", "1700000010")]
+    deploy(
+        engine(site, vardir, pki, clock),
+        *packs,
+        FRAG_LATENCY="3",
+        CYCLE_LATENCY="7",
+        PERIOD_LATENCY="100",
+        PERIOD_LENGTH="10",
+    )
+
+    # Priority 0: its 2 fragments and its install, alone, in cycles 1-3 (no cycle latency).
+    # Then priority 2 in cycles 6, 8, 10 (i mod 2 = 0 from cycle 4 on: 4, 6 fetch, 8 installs)
+    # and priority 5 in cycles 5 and 10, then its install in the next period's cycle 5.
+    assert site.fragment_requests() == [
+        "1700000010-1",
+        "1700000010-2",
+        "1700000012-1",
+        "1700000015-1",
+        "1700000012-2",
+        "1700000015-2",
+    ]
+    assert [code for _, code in site.results] == ["SUCCESS"] * 3
+    assert [package_id for package_id, _ in site.results] == ["1700000010", "1700000012", "1700000015"]
+    # Period 1: priority 0 alone in cycles 1-3 (FRAG only); cycles 4-10 end with CYCLE, and
+    # each step (4, 6, 8 for priority 2; 5, 10 for priority 5) with FRAG; then PERIOD.
+    # Period 2: priority 5 installs in cycle 5, and the engine stops when nothing is left.
+    period_one = [3, 3, 3, 3, 7, 3, 7, 3, 7, 7, 3, 7, 7, 3, 7, 100]
+    period_two = [7, 7, 7, 7, 3, 7, 100]
+    assert clock.sleeps == [*period_one, *period_two]
+
+
+def test_a_fragment_already_on_disk_is_never_fetched_again(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    package = build("1700000020", installer(tmp_path / "m"), fragments=4, priority=1, signer=pki.signing_key)
+    site.publish(package)
+    missing = "/download/1700000020/1700000020-3"
+    third = site.files.pop(missing)
+    run = engine(site, vardir, pki, clock)
+    deploy(run, site.pack_param("1700000020"))
+    # Fragment 3 fails in every cycle of the period: no progress, the run ends, nothing reported.
+    assert site.results == []
+    assert site.fragment_requests()[:2] == ["1700000020-1", "1700000020-2"]
+    assert set(site.fragment_requests()[2:]) == {"1700000020-3"}
+
+    site.files[missing] = third
+    site.requests.clear()
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000020"))
+    assert site.fragment_requests() == ["1700000020-3", "1700000020-4"]
+    assert "/download/1700000020/info" not in site.requests  # the verified info file is kept
+    assert site.results == [("1700000020", "SUCCESS")]
+
+
+def test_a_proxy_dropping_connections_mid_fragment_is_retried_and_resumed(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    big = installer(marker, extra=hashlib.sha256(b"x").digest() * 20000)
+    package = build("1700000030", big, fragments=3, priority=1, signer=pki.signing_key)
+    site.publish(package)
+    with dropping_proxy(site.pack_host, drops=2, after=len(package.fragments[0]) // 2) as proxy:
+        pack = site.pack_param("1700000030", PACK_LOC=f"{proxy}/download")
+        deploy(engine(site, vardir, pki, clock), pack)
+    # Two cut fragment downloads, retried in the next cycles; nothing was saved half-done.
+    assert site.fragment_requests()[:3] == ["1700000030-1"] * 3
+    assert site.fragment_requests()[3:] == ["1700000030-2", "1700000030-3"]
+    assert site.results == [("1700000030", "SUCCESS")]
+    assert marker.read_bytes().startswith(b"installed\n")
+
+
+def test_a_tampered_fragment_gives_bad_digest_and_nothing_runs(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    site.publish(build("1700000040", installer(marker), fragments=2, priority=1, signer=pki.signing_key))
+    path = "/download/1700000040/1700000040-2"
+    site.files[path] = bytes([site.files[path][0] ^ 1]) + site.files[path][1:]
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000040"))
+    assert site.results == [("1700000040", "ERR_BAD_DIGEST")]
+    assert not marker.exists()
+    assert DownloadStore(vardir).history() == []
+    assert not (vardir / "download" / "1700000040").exists()
+
+
+def test_an_ocs_package_is_checked_by_its_md5_and_a_tampered_one_never_runs(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    site.publish(build("1700000041", installer(marker), fragments=2, priority=1, ocs=True))
+    site.publish(build("1700000042", installer(marker), fragments=2, priority=1, ocs=True))
+    path = "/download/1700000042/1700000042-1"
+    site.files[path] = site.files[path][:-1] + bytes([site.files[path][-1] ^ 1])
+    # No signing key known: an OCS server's unsigned info files are taken as TLS gave them.
+    deploy(
+        engine(site, vardir, pki, clock, signed=False),
+        site.pack_param("1700000041"),
+        site.pack_param("1700000042"),
+    )
+    assert sorted(site.results) == [("1700000041", "SUCCESS"), ("1700000042", "ERR_BAD_DIGEST")]
+    assert marker.read_text() == "installed\n"
+
+
+def test_legacy_digests_sha1_base64_without_padding_are_accepted(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    archive = installer(tmp_path / "m")
+    package = build("1700000043", archive, fragments=1, priority=1, ocs=True)
+    digest = b64(hashlib.sha1(archive).digest()).rstrip("=")  # Perl b64digest: no padding
+    package.info = (
+        package.info.replace(hashlib.md5(archive).hexdigest().encode(), digest.encode())
+        .replace(b'DIGEST_ALGO="MD5"', b'DIGEST_ALGO="SHA1"')
+        .replace(b'DIGEST_ENCODE="Hexa"', b'DIGEST_ENCODE="Base64"')
+    )
+    site.publish(package)
+    deploy(engine(site, vardir, pki, clock, signed=False), site.pack_param("1700000043"))
+    assert site.results == [("1700000043", "SUCCESS")]
+
+
+def test_a_bad_or_missing_signature_is_refused_before_any_fragment(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    forged = build("1700000050", installer(marker), fragments=1, priority=1, signer=pki.signing_key)
+    forged.info = forged.info.replace(b'COMMAND="sh install.sh"', b'COMMAND="sh -c id"')
+    site.publish(forged)
+    site.publish(build("1700000051", installer(marker), fragments=1, priority=1))  # unsigned
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000050"), site.pack_param("1700000051"))
+    assert site.results == [("1700000050", "ERR_BAD_SIGNATURE"), ("1700000051", "ERR_BAD_SIGNATURE")]
+    assert site.fragment_requests() == []
+    assert not marker.exists()
+
+
+def test_info_file_problems(site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path) -> None:
+    wrong = build("1700000061", installer(tmp_path / "m"), signer=pki.signing_key)
+    site.files["/download/1700000060/info"] = wrong.info  # the info of another package
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000060"), site.pack_param("1700000062"))
+    assert site.results == [("1700000060", "ERR_BAD_ID"), ("1700000062", "ERR_DOWNLOAD_INFO")]
+    assert [p.name for p in (vardir / "download").iterdir() if p.name.isdigit()] == []
+
+
+def test_an_info_file_from_a_server_the_ca_does_not_vouch_for_is_not_used(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    from ocelot.agent.client import tls_context
+    from ocelot.agent.deployment.fetch import Fetcher
+    from tests.agent.deployment.site import make_pki
+
+    other = make_pki(tmp_path / "other")
+    site.publish(build("1700000063", installer(tmp_path / "m"), signer=pki.signing_key))
+    run = engine(site, vardir, pki, clock)
+    run.fetcher = Fetcher(tls_context(verify=True, ca_file=other.ca_file), timeout=5)
+    deploy(run, site.pack_param("1700000063"))
+    assert site.results == [("1700000063", "ERR_DOWNLOAD_INFO")]
+    assert site.requests == []  # the TLS handshake failed: no request was made
+
+
+def test_members_escaping_the_package_are_refused_and_nothing_runs(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    hostile = [
+        tar_gz(("install.sh", b"touch ran\n"), ("../escaped", b"x")),
+        tar_gz(("install.sh", b"touch ran\n"), (str(tmp_path / "absolute"), b"x")),
+        tar_gz(("install.sh", b"touch ran\n"), tar_entry("link", tarfile.SYMTYPE, link="../../..")),
+        tar_gz(("install.sh", b"touch ran\n"), tar_entry("dev", tarfile.CHRTYPE)),
+    ]
+    ids = [f"170000007{n}" for n in range(len(hostile))]
+    for package_id, archive in zip(ids, hostile, strict=True):
+        site.publish(
+            build(package_id, archive, argument=f"sh install.sh; touch {marker}", signer=pki.signing_key)
+        )
+    deploy(engine(site, vardir, pki, clock), *[site.pack_param(i) for i in ids], PERIOD_LENGTH="5")
+    assert sorted(site.results) == [(i, "ERR_BUILD") for i in ids]
+    assert not marker.exists()
+    assert not (tmp_path / "absolute").exists()
+    assert not list(vardir.rglob("escaped"))
+    assert not list(tmp_path.rglob("escaped"))
+
+
+def test_a_command_running_past_execution_timeout_is_killed(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "after"
+    site.publish(
+        build("1700000080", b"", argument=f"sleep 30; touch {marker}", fragments=0, signer=pki.signing_key)
+    )
+    deploy(engine(site, vardir, pki, clock, command_timeout=0.5), site.pack_param("1700000080"))
+    assert site.results == [("1700000080", "ERR_EXECUTE_TIMEOUT")]
+    assert not marker.exists()
+    assert DownloadStore(vardir).history() == ["1700000080"]  # it ran: never again
+
+
+def test_a_package_in_the_history_is_already_setup_unless_forced(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    site.publish(build("1700000090", installer(marker), priority=1, signer=pki.signing_key))
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000090"))
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000090"))
+    assert site.results == [("1700000090", "SUCCESS"), ("1700000090", "SUCCESS_ALREADY_SETUP")]
+    assert marker.read_text() == "installed\n"
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000090", FORCE="1"))
+    assert site.results[-1] == ("1700000090", "SUCCESS")
+    assert marker.read_text() == "installed\n" * 2
+
+
+def test_a_package_older_than_timeout_days_expires(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    site.publish(
+        build("1700000100", installer(tmp_path / "m"), fragments=2, priority=1, signer=pki.signing_key)
+    )
+    fragment = site.files.pop("/download/1700000100/1700000100-2")
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000100"), TIMEOUT="3")
+    assert site.results == []
+    site.files["/download/1700000100/1700000100-2"] = fragment
+    clock.current += 3 * 86400 + 1
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000100"), TIMEOUT="3")
+    assert site.results == [("1700000100", "ERR_TIMEOUT")]
+    assert not (vardir / "download" / "1700000100").exists()
+
+
+def test_on_zero_stops_and_a_result_is_resent_until_accepted(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    site.publish(build("1700000110", installer(tmp_path / "m"), priority=1, signer=pki.signing_key))
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000110"), ON="0")
+    assert site.requests == []
+    site.result_status = [500]
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000110"))
+    assert site.results == []
+    assert DownloadStore(vardir).pending_results() == [("1700000110", "SUCCESS", True)]
+    # The next contact still announces it (no result arrived): the result goes, nothing reruns.
+    site.requests.clear()
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000110"))
+    assert site.results == [("1700000110", "SUCCESS")]
+    assert site.requests == []
+    assert DownloadStore(vardir).pending_results() == []
+
+
+def test_an_install_a_crash_interrupted_reports_interrupted_and_never_runs_again(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    site.publish(build("1700000120", installer(marker), fragments=2, priority=1, signer=pki.signing_key))
+    second = site.files.pop("/download/1700000120/1700000120-2")
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000120"))
+    # What a crash during the install leaves: the package directory with its "started" mark.
+    (vardir / "download" / "1700000120" / "started").write_text("1800000000\n")
+    site.files["/download/1700000120/1700000120-2"] = second
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000120"))
+    assert site.results == [("1700000120", "ERR_INTERRUPTED")]
+    assert not marker.exists()
+    assert DownloadStore(vardir).history() == ["1700000120"]
+    assert not (vardir / "download" / "1700000120").exists()
