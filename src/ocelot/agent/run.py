@@ -16,6 +16,7 @@ from pathlib import Path
 from ocelot.agent.client import Client, ServerError
 from ocelot.agent.collectors.hardware import short_hostname
 from ocelot.agent.config import Options
+from ocelot.agent.deployment.engine import deploy_after_contact
 from ocelot.agent.host import Host, MachineHost
 from ocelot.agent.inventory import build_request, checksum, collect, section_hashes
 from ocelot.agent.state import AgentState, vardir_for, write_atomically
@@ -115,6 +116,7 @@ def run_network(options: Options, host: Host, now: float | None = None) -> int:
         client = Client(options.server, verify=options.ssl, ca_file=ca_file, timeout=options.timeout)
     except ServerError as exc:
         raise AgentError(str(exc)) from exc
+    answer: ContactAnswer | None = None
     try:
         if not options.force:
             log.debug("sending PROLOG")
@@ -125,6 +127,7 @@ def run_network(options: Options, host: Host, now: float | None = None) -> int:
             state.write_next_contact(moment + freq * 3600)
             if not answer.send:
                 log.info("the server does not want an inventory now (next contact in %d h)", freq)
+                _deploy(options, state, device_id, answer, ca_file)
                 return 0
         collected = collect(host, with_software=not options.nosoft)
         hashes = section_hashes(collected.sections)
@@ -150,7 +153,25 @@ def run_network(options: Options, host: Host, now: float | None = None) -> int:
         state.replace_account_info(pairs)
     state.write_last_state(hashes)  # only now: the server accepted this inventory (§5.3)
     log.info("inventory accepted (CHECKSUM %d)", bits)
+    _deploy(options, state, device_id, answer, ca_file)
     return 0
+
+
+def _deploy(
+    options: Options, state: AgentState, device_id: str, answer: ContactAnswer | None, ca_file: Path | None
+) -> None:
+    """Deployment after the contact, whatever it answered (protocol.md §9.2), when it said ON=1."""
+    if answer is None or options.server is None:
+        return  # --force: no PROLOG, so no DOWNLOAD option
+    deploy_after_contact(
+        answer.options,
+        vardir=state.vardir,
+        device_id=device_id,
+        server_url=options.server,
+        verify=options.ssl,
+        ca_file=ca_file,
+        timeout=options.timeout,
+    )
 
 
 def run_once(options: Options, host: Host | None = None) -> int:
