@@ -54,11 +54,18 @@ class Answer:
     body: bytes
     content_type: str = COMPRESSED
     headers: dict[str, str] = field(default_factory=dict)
+    # For the server's metrics: the QUERY answered and, for a refusal, why (a short word).
+    query: str = ""
+    reason: str = ""
 
 
-def refusal(status: int, reason: str) -> Answer:
+def refusal(status: int, reason: str, code: str = "") -> Answer:
     return Answer(
-        status, (reason + "\n").encode(), "text/plain; charset=utf-8", {"Cache-Control": "no-cache"}
+        status,
+        (reason + "\n").encode(),
+        "text/plain; charset=utf-8",
+        {"Cache-Control": "no-cache"},
+        reason=code,
     )
 
 
@@ -91,8 +98,8 @@ def read_limited(read: Callable[[int], bytes], declared_length: str | None) -> b
     return b"".join(chunks)
 
 
-def _reply(xml: bytes, framing: Framing) -> Answer:
-    return Answer(200, encode_body(xml, framing), headers={"Cache-Control": "no-cache"})
+def _reply(xml: bytes, framing: Framing, query: str) -> Answer:
+    return Answer(200, encode_body(xml, framing), headers={"Cache-Control": "no-cache"}, query=query)
 
 
 def answer_message(
@@ -106,11 +113,11 @@ def answer_message(
 ) -> Answer:
     """POST /ocsinventory: check the request, read and decode it, call one domain function."""
     if method == "GET":
-        return refusal(400, "the agent endpoint takes POST requests")
+        return refusal(400, "the agent endpoint takes POST requests", "not_post")
     if method != "POST":
-        return refusal(403, "method not allowed")
+        return refusal(403, "method not allowed", "not_post")
     if not is_agent(user_agent):
-        return refusal(400, "unknown user agent")
+        return refusal(400, "unknown user agent", "unknown_user_agent")
     address = client_address(remote_addr, forwarded_for, settings.CONFIG.trusted_proxies)  # type: ignore[misc]
     try:
         body = read_limited(read, content_length)
@@ -120,24 +127,26 @@ def answer_message(
         message = read_request(parse_xml(xml))
         if isinstance(message, Contact):
             reply = answer_contact(message.device_id, user_agent=user_agent, base=options)
-            return _reply(reply.to_xml(), framing)
+            return _reply(reply.to_xml(), framing, "PROLOG")
         if isinstance(message, Inventory):
             stored = store_inventory(message, source_ip=address, user_agent=user_agent, settings=options)
-            return _reply(stored.to_xml(), framing)
+            return _reply(stored.to_xml(), framing, "INVENTORY")
         if isinstance(message, DeploymentResult):
             record_result(message.device_id, int(message.package_id), message.code)
-            return Answer(200, b"")
+            return Answer(200, b"", query="DOWNLOAD")
         if isinstance(message, NetworkNotice):
             apply_network_notice(message)
-            return Answer(200, b"")
+            return Answer(200, b"", query="NOTIFY")
         assert isinstance(message, UpdateQuery)
-        return _reply(no_update_reply(), framing)
+        return _reply(no_update_reply(), framing, "UPDATE")
     except ProtocolError as exc:
         log.info("refused request from %s: %s (%s)", address, exc, exc.reason)
-        return refusal(exc.status, str(exc))
+        return refusal(exc.status, str(exc), exc.reason)
     except IngestError as exc:
         log.info("refused inventory from %s: %s", address, exc)
-        return _busy() if exc.status == 503 else refusal(exc.status, str(exc))
+        answer = _busy() if exc.status == 503 else refusal(exc.status, str(exc), "inventory_refused")
+        answer.query = "INVENTORY"
+        return answer
     except DatabaseError:
         log.exception("database unavailable while answering %s", address)
         return _busy()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -52,12 +53,15 @@ def _status_line(status: int) -> str:
 class AgentEndpoint:
     """WSGI middleware: the agent endpoint itself, every other path to ``app``."""
 
-    def __init__(self, app: WSGIApp) -> None:
+    def __init__(self, app: WSGIApp, observe: Callable[[Answer, float], None] | None = None) -> None:
         self.app = app
+        # The server's metrics (server/metrics.py): called with each answer and its duration.
+        self.observe = observe
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") not in ENDPOINT_PATHS:
             return self.app(environ, start_response)
+        started = time.perf_counter()
         try:
             answer = answer_message(
                 environ.get("REQUEST_METHOD", ""),
@@ -73,6 +77,8 @@ class AgentEndpoint:
             answer = Answer(500, b"internal error\n", "text/plain; charset=utf-8")
         finally:
             _release_connections()
+        if self.observe is not None:
+            self.observe(answer, time.perf_counter() - started)
         headers = [
             ("Content-Type", answer.content_type),
             ("Content-Length", str(len(answer.body))),
