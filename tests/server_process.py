@@ -158,14 +158,16 @@ def start_server(
     *,
     timeout: float = STARTUP_TIMEOUT,
     attempts: int = 3,
+    environment: dict[str, str] | None = None,
 ) -> OcelotServer:
     """Start ``ocelot server`` on free loopback ports and wait until both listeners answer.
 
     A port taken between choosing and binding it makes the server exit; that start is
     retried on new ports. Any other failure raises ServerStartError with the output.
+    ``environment`` adds or overrides variables (``OCELOT_WORKERS``, ``OCELOT_ENGINE``, ...).
     """
     home.mkdir(parents=True, exist_ok=True)
-    env = ocelot_environment(home, database_url)
+    env = {**ocelot_environment(home, database_url), **(environment or {})}
     failure = ""
     for attempt in range(attempts):
         http_port, https_port = free_port(), free_port()

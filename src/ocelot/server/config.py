@@ -38,6 +38,22 @@ class Config:
     # The HTTP server under Django: granian (default) or gunicorn, chosen by benchmark
     # (bench/README.md): granian answered PROLOGs at c=8 about 1.3x faster on the same machine.
     engine: str = "granian"
+    # Operations (docs/operations.md): log files, /metrics access, /healthz thresholds.
+    log_dir: Path | None = None
+    log_max_bytes: int = 10 * 1024 * 1024
+    log_backups: int = 5
+    metrics_token: str = ""
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("::1/128"),
+    )
+    health_min_free_mb: int = 1024
+    cert_warning_days: int = 30
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Per-process metric files, merged at scrape (server/metrics_store.py)."""
+        return self.home / "var" / "metrics"
 
     @property
     def package_dir(self) -> Path:
@@ -73,17 +89,28 @@ def load_config(env: dict[str, str] | None = None) -> Config:
     def get(name: str, default: str) -> str:
         return env.get(f"OCELOT_{name.upper()}", str(file.get(name, default)))
 
-    proxies = []
-    for item in get("trusted_proxies", "").replace(",", " ").split():
+    def networks(name: str, default: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        found = []
+        for item in get(name, default).replace(",", " ").split():
+            try:
+                found.append(ipaddress.ip_network(item, strict=False))
+            except ValueError as exc:
+                raise ConfigError(f"OCELOT_{name.upper()}: {item!r} is not an address or network") from exc
+        return tuple(found)
+
+    def integer(name: str, default: int) -> int:
         try:
-            proxies.append(ipaddress.ip_network(item, strict=False))
+            return int(get(name, str(default)))
         except ValueError as exc:
-            raise ConfigError(f"OCELOT_TRUSTED_PROXIES: {item!r} is not an address or network") from exc
+            raise ConfigError(f"OCELOT_{name.upper()} must be an integer") from exc
+
+    proxies = networks("trusted_proxies", "")
     try:
         workers = int(get("workers", str(os.cpu_count() or 1)))
         threads = int(get("threads", "8"))
     except ValueError as exc:
         raise ConfigError("OCELOT_WORKERS and OCELOT_THREADS must be integers") from exc
+    log_dir = get("log_dir", str(home / "log"))
     engine = get("engine", "granian")
     if engine not in ENGINES:
         raise ConfigError(f"OCELOT_ENGINE must be one of {', '.join(ENGINES)}, not {engine!r}")
@@ -92,11 +119,17 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         database_url=get("database_url", f"sqlite:///{home / 'ocelot.sqlite3'}"),
         http_bind=get("http", "127.0.0.1:8080"),
         https_bind=get("https", "127.0.0.1:8443"),
-        trusted_proxies=tuple(proxies),
+        trusted_proxies=proxies,
         debug=get("debug", "0") in ("1", "true", "yes"),
         workers=max(1, workers),
         threads=max(1, threads),
         engine=engine,
+        log_dir=Path(log_dir).resolve() if log_dir not in ("", "-") else None,
+        log_max_bytes=max(0, integer("log_max_bytes", 10 * 1024 * 1024)),
+        log_backups=max(0, integer("log_backups", 5)),
+        metrics_token=get("metrics_token", ""),
+        metrics_allow=networks("metrics_allow", "127.0.0.0/8 ::1"),
+        health_min_free_mb=max(0, integer("health_min_free_mb", 1024)),
     )
 
 
