@@ -144,6 +144,10 @@ def run(*, http: str | None, https: str | None, workers: int | None) -> int:
     config = settings.CONFIG
     count = workers or config.workers
     tls = (str(config.pki_dir / "server.pem"), str(config.pki_dir / "server.key"))
+    # Metrics of this run's worker processes, summed at scrape (server/metrics_store.py).
+    from ocelot.server.metrics_store import ENVIRONMENT, start_run_directory
+
+    os.environ[ENVIRONMENT] = str(start_run_directory(config.metrics_dir))
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:

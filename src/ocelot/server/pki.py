@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ocelot.deployment.signing import ensure_signing_key, write_private
+from ocelot.server.certificates import publish_ca
 
 
 def _key_bytes(key: rsa.RSAPrivateKey) -> bytes:
@@ -94,7 +95,6 @@ def ensure_pki(pki_dir: Path, public_dir: Path, names: list[str] | None = None) 
         write_private(key_path, _key_bytes(key))
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         created = True
-    public_dir.mkdir(parents=True, exist_ok=True)
-    (public_dir / "cacert.pem").write_bytes(ca_cert_path.read_bytes())
+    publish_ca(pki_dir, public_dir)
     ensure_signing_key(pki_dir, public_dir)
     return created

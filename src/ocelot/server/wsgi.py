@@ -12,9 +12,16 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocelot.server.settings")
 django_application = get_wsgi_application()
 
-from ocelot.communication.wsgi import AgentEndpoint  # noqa: E402 - needs Django set up first
+from django.conf import settings  # noqa: E402
 
-application = AgentEndpoint(django_application)
+from ocelot.communication.wsgi import AgentEndpoint  # noqa: E402 - needs Django set up first
+from ocelot.server.metrics import AgentObserver, metrics_directory  # noqa: E402
+from ocelot.server.operations_wsgi import OperationsEndpoints  # noqa: E402
+
+application = OperationsEndpoints(
+    AgentEndpoint(django_application, observe=AgentObserver(metrics_directory(settings.CONFIG))),
+    settings.CONFIG,
+)
 
 # What is loaded by now (Django, the apps, the URL map) lives as long as the worker: out of
 # the collector's way, so the full collections an inventory's thousands of objects trigger
