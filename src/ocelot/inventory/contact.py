@@ -48,6 +48,34 @@ def register_download_package_provider(provider: DownloadPackageProvider) -> Non
         download_package_providers.append(provider)
 
 
+@dataclass(frozen=True)
+class ScanProvider:
+    """Which subnet a computer is asked to scan (OPTION IPDISCOVER, protocol.md §4.5).
+
+    Scanners live in the ipdiscover domain, above inventory: it registers this hook when
+    Django starts. ``subnet_sql`` is a SQL expression in which ``{computer}`` stands for
+    the computer's id column, giving the network address to scan or NULL; it joins the
+    contact's one SELECT, so a computer that scans nothing costs no extra query.
+    """
+
+    subnet_sql: str
+
+
+scan_providers: list[ScanProvider] = []
+
+
+def register_scan_provider(provider: ScanProvider) -> None:
+    """Add the scan provider (once); contacts answered from then on consult it."""
+    if provider not in scan_providers:
+        scan_providers.append(provider)
+
+
+def _ipdiscover_option(settings: ComputerSettings, subnet: str) -> ReplyOption:
+    """OPTION IPDISCOVER: the subnet as text, the latency in IPDISC_LAT (§4.5)."""
+    latency = {"IPDISC_LAT": str(settings.int("IPDISCOVER_LATENCY"))}
+    return ReplyOption("IPDISCOVER", (OptionParam(latency, subnet),))
+
+
 def _download_option(settings: ComputerSettings, computer: _Contacted | None = None) -> ReplyOption:
     """OPTION DOWNLOAD with its CONF PARAM, always carrying ON and TIMEOUT (§4.4).
 
@@ -103,6 +131,8 @@ class _Contacted:
     # The providers consulted by the SELECT, and which of them have something pending.
     providers: tuple[DownloadPackageProvider, ...] = ()
     pending: tuple[bool, ...] = ()
+    # The subnet a scan provider names for this computer, if any.
+    scan_subnet: str | None = None
 
 
 def _aware(value: object) -> datetime | None:
@@ -128,12 +158,14 @@ def _quality(computer: _Contacted, now: datetime) -> float:
 
 def _find(device_id: str) -> _Contacted | None:
     providers = tuple(download_package_providers)
+    scans = tuple(scan_providers)
     with connection.cursor() as cursor:
-        cursor.execute(_contact_sql(providers)[0], [device_id])
+        cursor.execute(_contact_sql(providers, scans)[0], [device_id])
         row = cursor.fetchone()
     if row is None:
         return None
     pk, quality, fidelity, last_contact, last_inventory, has_own, in_group, *pending = row
+    subnets = [str(value) for value in pending[len(providers) :] if value]
     return _Contacted(
         int(pk),
         float(quality or 0.0),
@@ -142,12 +174,15 @@ def _find(device_id: str) -> _Contacted | None:
         _aware(last_inventory),
         bool(has_own or in_group),
         providers,
-        tuple(bool(value) for value in pending),
+        tuple(bool(value) for value in pending[: len(providers)]),
+        subnets[0] if subnets else None,
     )
 
 
 @cache
-def _contact_sql(providers: tuple[DownloadPackageProvider, ...] = ()) -> tuple[str, str]:
+def _contact_sql(
+    providers: tuple[DownloadPackageProvider, ...] = (), scans: tuple[ScanProvider, ...] = ()
+) -> tuple[str, str]:
     """The two statements of a contact, written once per set of providers (the ORM's query
     building cost more than running them: bench/README.md, "Where the time goes")."""
     computers = Computer._meta.db_table
@@ -162,6 +197,10 @@ def _contact_sql(providers: tuple[DownloadPackageProvider, ...] = ()) -> tuple[s
         + "".join(
             f", {provider.pending_sql.format(computer=f'{computers}.id')} AS pending_{number}"
             for number, provider in enumerate(providers)
+        )
+        + "".join(
+            f", {scan.subnet_sql.format(computer=f'{computers}.id')} AS scan_{number}"
+            for number, scan in enumerate(scans)
         )
         + f" FROM {computers} WHERE device_id = %s"
     )
@@ -227,6 +266,9 @@ def answer_contact(
         send = True
     else:
         send = computer.last_inventory_at + timedelta(days=frequency) < now
+    # A scanner always sends an inventory: that is how its results come back (§4.5).
+    scan = computer.scan_subnet if computer is not None and settings.int("IPDISCOVER") else None
+    send = send or bool(scan)
     if send and settings.int("INVENTORY_SESSION_ONLY"):
         ContactSession.objects.update_or_create(device_id=device_id, defaults={"started_at": now})
     options: list[ReplyOption] = []
@@ -234,5 +276,7 @@ def answer_contact(
         registry = _registry_option()
         if registry is not None:
             options.append(registry)
+    if scan:
+        options.append(_ipdiscover_option(settings, scan))
     options.append(_download_option(settings, computer))
     return ContactReply(send, prolog_freq, on_startup, tuple(options))
