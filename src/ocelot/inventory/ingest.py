@@ -51,6 +51,20 @@ _CATALOGUE_CHUNK = 500
 _SYSTEM_USERS = frozenset({"system", "localsystem"})
 
 
+# Work that domains above inventory do once an inventory is stored, inside its
+# transaction (the IP-discovery election, protocol.md §11): they register here when Django
+# starts, so inventory never imports them (design.md §3). Arguments: the computer, the
+# inventory, the global settings, and whether it came from a file (local import).
+InventoryHook = Callable[[Computer, Inventory, dict[str, int | str], bool], None]
+inventory_hooks: list[InventoryHook] = []
+
+
+def register_inventory_hook(hook: InventoryHook) -> None:
+    """Add a hook (once); inventories stored from then on run it."""
+    if hook not in inventory_hooks:
+        inventory_hooks.append(hook)
+
+
 class IngestError(Exception):
     """An inventory that could not be stored; ``status`` is the HTTP status to answer."""
 
@@ -424,6 +438,8 @@ def _store(
     # Once the sections and account info are stored: the computer joins the dynamic groups
     # its new inventory matches and leaves the others (issue 7).
     groups.update_memberships(computer.pk)
+    for hook in inventory_hooks:
+        hook(computer, inventory, settings, imported)
     return InventoryReply(pairs)
 
 
