@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "ninja",
     "ocelot.inventory",
     "ocelot.deployment",
+    "ocelot.ipdiscover",
     "ocelot.accounts",
     "ocelot.communication",
     "ocelot.console",
