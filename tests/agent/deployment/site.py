@@ -160,6 +160,7 @@ class Site:
     results: list[tuple[str, str]] = field(default_factory=list)
     result_status: list[int] = field(default_factory=list)  # statuses to answer first, then 200
     delay: float = 0.0  # seconds before each fragment is served
+    without_length: bool = False  # fragments sent without Content-Length, ended by closing
     info_host: str = ""
     pack_host: str = ""
     url: str = ""
@@ -229,7 +230,11 @@ def serving(site: Site, pki: Pki, prolog: bytes | None = None) -> Iterator[Site]
             if site.delay and not self.path.endswith("/info"):
                 time.sleep(site.delay)
             self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
+            if site.without_length and not self.path.endswith("/info"):
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
