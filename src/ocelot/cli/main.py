@@ -74,6 +74,12 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return backup_command.run_restore(args)
 
 
+def _cmd_certs(args: argparse.Namespace) -> int:
+    from ocelot.cli import certs_command
+
+    return certs_command.run(args)
+
+
 def _cmd_users(args: argparse.Namespace) -> int:
     _setup_django()
     from ocelot.accounts.administrators import AccountError, create_user
@@ -160,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     backup.set_defaults(func=_cmd_backup)
     add_restore_arguments(restore)
     restore.set_defaults(func=_cmd_restore)
+
+    certs = verbs.add_parser("certs", help="show, renew and replace the server certificate and the CA")
+    from ocelot.cli.certs_command import add_arguments as add_certs_arguments
+
+    add_certs_arguments(certs)
+    certs.set_defaults(func=_cmd_certs)
 
     users = verbs.add_parser("users", help="manage console users")
     users_verbs = users.add_subparsers(dest="action", required=True)
