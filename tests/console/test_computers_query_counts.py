@@ -20,6 +20,10 @@ pytestmark = pytest.mark.django_db
 REQUEST = 6
 # A TAG-restricted user's scope reads their profile once more (accounts.roles.allowed_tags).
 SCOPE = 1
+# The Deploy menu of the mass-action bar (administrators only) lists the activated packages.
+DEPLOY_MENU = 1
+# The computer page's Deploy box: the activated packages, this computer's assignments.
+DEPLOY_BOX = 2
 TWO_SOFTWARE = (
     "/search/?field=software&op=EQUAL&value=firefox&value2=&field=software&op=EQUAL&value=vim&value2="
 )
@@ -44,16 +48,17 @@ def populate(count: int) -> list[Computer]:
 
 @pytest.mark.parametrize("count", [3, 25])
 @pytest.mark.parametrize(
-    ("url", "own", "scoped"),
+    ("url", "own", "scoped", "mass_bar"),
     [
-        ("/", 3, True),  # figures, OS shares, agent shares
-        ("/computers/", 3, True),  # COUNT, the page's ids, their rows with BIOS, TAG and marker
-        ("/computers/?sort=-serial&page=2", 3, True),
-        ("/tags/", 1, True),
+        ("/", 3, True, False),  # figures, OS shares, agent shares
+        # COUNT, the page's ids, their rows with BIOS, TAG and marker
+        ("/computers/", 3, True, True),
+        ("/computers/?sort=-serial&page=2", 3, True, True),
+        ("/tags/", 1, True, False),
         # Account fields and registry queries for the form, the catalogue ids of each
         # software criterion, then the list.
-        (TWO_SOFTWARE, 7, True),
-        ("/search/", 2, False),  # the empty form reads no computer
+        (TWO_SOFTWARE, 7, True, True),
+        ("/search/", 2, False, False),  # the empty form reads no computer
     ],
 )
 def test_pages_cost_a_fixed_number_of_queries_whatever_the_number_of_computers(
@@ -64,9 +69,10 @@ def test_pages_cost_a_fixed_number_of_queries_whatever_the_number_of_computers(
     url: str,
     own: int,
     scoped: bool,
+    mass_bar: bool,
 ) -> None:
     populate(count)
-    with django_assert_num_queries(REQUEST + own):
+    with django_assert_num_queries(REQUEST + own + (DEPLOY_MENU if mass_bar else 0)):
         assert admin_console.get(url, secure=True).status_code == 200
     with django_assert_num_queries(REQUEST + (SCOPE if scoped else 0) + own):
         assert reader_console.get(url, secure=True).status_code == 200
@@ -98,7 +104,7 @@ def test_the_computer_page_costs_one_query_per_section_with_rows(
     set_override("FREQUENCY", 2, computer=computer)
     # The computer; which sections have rows; those two (networks, printers) and the
     # software; TAG, account fields and values; own, global and group settings.
-    own = 1 + 1 + 2 + 1 + 3 + 3
+    own = 1 + 1 + 2 + 1 + 3 + 3 + DEPLOY_BOX
     with django_assert_num_queries(REQUEST + own):
         assert admin_console.get(f"/computers/{computer.pk}/", secure=True).status_code == 200
 
@@ -112,6 +118,6 @@ def test_a_computer_with_rows_in_every_section_costs_one_query_per_section(
     OtherSection.objects.create(computer=computer, tag="ENVS", data={"KEY": "PATH"})
     # The computer; which sections have rows; every section, the software and the other
     # sections; TAG, account fields and values; own, global and group settings.
-    own = 1 + 1 + len(SECTION_MODELS) + 1 + 1 + 3 + 3
+    own = 1 + 1 + len(SECTION_MODELS) + 1 + 1 + 3 + 3 + DEPLOY_BOX
     with django_assert_num_queries(REQUEST + own):
         assert admin_console.get(f"/computers/{computer.pk}/", secure=True).status_code == 200

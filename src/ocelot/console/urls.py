@@ -1,6 +1,8 @@
 """The console's URL map: one module per domain contributes its routes."""
 
-from ocelot.console import accounts, computers, configuration
+from ocelot.console import accounts, computers, configuration, deployment
 
 app_name = "console"
-urlpatterns = accounts.urlpatterns + computers.urlpatterns + configuration.urlpatterns
+urlpatterns = (
+    accounts.urlpatterns + computers.urlpatterns + configuration.urlpatterns + deployment.urlpatterns
+)
