@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router
 
-from ocelot.api import account_info, computers, packages, settings, software, users
+from ocelot.api import account_info, computers, groups, ipdiscover, packages, settings, software, users
 from ocelot.api.errors import ApiError
 from ocelot.api.schemas import Error, Me
 
@@ -42,6 +42,8 @@ def register(api: NinjaAPI) -> None:
         settings.router,
         users.router,
         packages.router,
+        groups.router,
+        ipdiscover.router,
     ):
         api.add_router("/v1/", router)
     api.add_router("/", unknown)
