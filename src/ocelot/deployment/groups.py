@@ -12,13 +12,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from ocelot.deployment.assignment import CATEGORIES, WAITING_LABEL, classify, status_label
 from ocelot.deployment.errors import AssignmentError
 from ocelot.deployment.models import Assignment, GroupAssignment, Package
 from ocelot.inventory import groups
-from ocelot.inventory.models import Group, GroupMember
+from ocelot.inventory.models import Computer, Group, GroupMember
 
 
 def create_static_group(name: str, *, description: str = "", visible: bool = False) -> Group:
@@ -59,12 +59,17 @@ class GroupPackageStatistics:
         return sum(self.categories.values())
 
 
-def group_statistics(group: Group) -> list[GroupPackageStatistics]:
+def group_statistics(
+    group: Group, *, computers: QuerySet[Computer] | None = None
+) -> list[GroupPackageStatistics]:
     """For each package assigned to the group or to some of its members, how many of the
-    members' assignments are in each status (excluded computers do not count)."""
-    members = GroupMember.objects.filter(group=group).exclude(kind=GroupMember.EXCLUDED).values("computer_id")
+    members' assignments are in each status (excluded computers do not count), counting
+    only ``computers`` when given (a user restricted to some TAGs counts only those)."""
+    members = GroupMember.objects.filter(group=group).exclude(kind=GroupMember.EXCLUDED)
+    if computers is not None:
+        members = members.filter(computer__in=computers.values("pk"))
     rows = (
-        Assignment.objects.filter(computer_id__in=members)
+        Assignment.objects.filter(computer_id__in=members.values("computer_id"))
         .values("package_id", "status")
         .order_by()
         .annotate(count=Count("id"))

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +36,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from ocelot.inventory.models import Computer, Group, GroupMember
+from ocelot.inventory.computer_queries import (
+    COMPUTER_SETTINGS,
+    IPDISCOVER_AUTOMATIC,
+    IPDISCOVER_NEVER,
+    IPDISCOVER_OVERRIDE,
+    SettingEntry,
+)
+from ocelot.inventory.models import Computer, Group, GroupMember, SettingOverride
 from ocelot.inventory.search import Criterion, SearchError, criteria_q
-from ocelot.inventory.setting_values import global_value
+from ocelot.inventory.setting_catalogue import SettingError, definition
+from ocelot.inventory.setting_values import global_value, global_values
 
 log = logging.getLogger(__name__)
 
@@ -487,3 +495,64 @@ def group_record(item: GroupSummary, now: datetime.datetime | None = None) -> di
         "forced": item.forced,
         "excluded": item.excluded,
     }
+
+
+# ---------------------------------------------------------------- settings of a group
+
+
+# protocol.md §4.3-§4.4: the settings a group may carry (the computer page's list);
+# IPDISCOVER per group is "never" (IPDISCOVER_USE_GROUPS lets a group switch it off)
+# or "automatic".
+GROUP_IPDISCOVER_MODES = (IPDISCOVER_NEVER, IPDISCOVER_AUTOMATIC)
+
+
+def group_settings(group: Group) -> list[SettingEntry]:
+    """The group's own value of each setting (None: not set) beside the global value."""
+    own = dict(SettingOverride.objects.filter(group=group).values_list("name", "value"))
+    globals_ = global_values()
+    entries = []
+    for name in COMPUTER_SETTINGS:
+        spec = definition(name)
+        effective = own.get(name, globals_.get(name, spec.default))
+        entries.append(
+            SettingEntry(
+                name, spec.help, spec.kind, own.get(name), effective, spec.minimum, spec.maximum, spec.unit
+            )
+        )
+    entries.append(SettingEntry(IPDISCOVER_OVERRIDE, "", "choice", own.get(IPDISCOVER_OVERRIDE), None))
+    return entries
+
+
+def update_group_settings(group: Group, submitted: Mapping[str, str]) -> list[str]:
+    """Each submitted setting: a value, or "" to remove the group's value. All are checked
+    before anything is written; returns the names that changed."""
+    own = dict(SettingOverride.objects.filter(group=group).values_list("name", "value"))
+    wanted: dict[str, str | None] = {}
+    for name, raw in submitted.items():
+        text = str(raw).strip()
+        if name == IPDISCOVER_OVERRIDE:
+            if text and text not in GROUP_IPDISCOVER_MODES:
+                raise GroupError("IPDISCOVER per group is never or automatic.")
+            wanted[name] = text or None
+            continue
+        if name not in COMPUTER_SETTINGS:
+            raise GroupError(f"{name[:40]!r} cannot be set per group.")
+        try:
+            wanted[name] = str(definition(name).parse(text)) if text else None
+        except SettingError as exc:
+            raise GroupError(str(exc)) from None
+    changed = [name for name, value in wanted.items() if own.get(name) != value]
+    with transaction.atomic():
+        for name in changed:
+            value = wanted[name]
+            if value is None:
+                SettingOverride.objects.filter(group=group, name=name).delete()
+            else:
+                SettingOverride.objects.update_or_create(group=group, name=name, defaults={"value": value})
+    return changed
+
+
+def addable_groups(*, administrator: bool) -> QuerySet[Group]:
+    """The static groups a user may put computers into (users: the visible ones), by name."""
+    query = Group.objects.filter(criteria__isnull=True).order_by("name")
+    return query if administrator else query.filter(visible=True)
