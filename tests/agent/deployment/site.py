@@ -92,6 +92,8 @@ def make_pki(directory: Path) -> Pki:
     public = signing.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    # Published beside cacert.pem, as an Ocelot server publishes them (deployment/signing.py).
+    (directory / "package-signing.pem").write_bytes(public)
     return Pki(directory / "cacert.pem", directory / "server.pem", directory / "server.key", signing, public)
 
 
@@ -161,6 +163,7 @@ class Site:
     result_status: list[int] = field(default_factory=list)  # statuses to answer first, then 200
     delay: float = 0.0  # seconds before each fragment is served
     without_length: bool = False  # fragments sent without Content-Length, ended by closing
+    prolog: bytes | None = None  # the PROLOG reply, for runs of the whole agent
     info_host: str = ""
     pack_host: str = ""
     url: str = ""
@@ -212,7 +215,7 @@ def prolog_reply(option: Node, response: str = "STOP") -> bytes:
 
 
 @contextmanager
-def serving(site: Site, pki: Pki, prolog: bytes | None = None) -> Iterator[Site]:
+def serving(site: Site, pki: Pki) -> Iterator[Site]:
     """The site on two servers: HTTPS (info files) and HTTP (fragments and /ocsinventory)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -249,8 +252,8 @@ def serving(site: Site, pki: Pki, prolog: bytes | None = None) -> Iterator[Site]
                     status = site.result_status.pop(0) if site.result_status else 200
                     if status == 200:
                         site.results.append((document.value("ID") or "", document.value("ERR") or ""))
-                elif query == "PROLOG" and prolog is not None:
-                    answer = zlib.compress(prolog)
+                elif query == "PROLOG" and site.prolog is not None:
+                    answer = zlib.compress(site.prolog)
                 else:
                     status = 400
             self.send_response(status)
