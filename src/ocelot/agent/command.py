@@ -3,13 +3,15 @@
 Options mirror ocsinventory-agent's: ``--server``, ``--local``, ``--xml``, ``--stdout``,
 ``--force``, ``--tag``, ``--nosoft``, ``--debug``, ``--info``, ``--ca``, ``--ssl``,
 ``--basevardir``, ``--lazy``, plus ``--conf`` and ``--logfile``. The run itself is
-:func:`ocelot.agent.run.run_once`; a later ``--daemon`` loops over it.
+:func:`ocelot.agent.run.run_once`; ``--daemon`` runs it on the service's schedule
+(agent/daemon.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import logging.handlers
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,12 +51,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--lazy", action="store_const", const=True, help="contact the server only when PROLOG_FREQ has passed"
     )
     parser.add_argument("--logfile", type=Path, help="log to this file instead of stderr")
+    parser.add_argument(
+        "--logfile-maxsize", type=int, default=10, metavar="MB", help="rotate the log file at this size (10)"
+    )
+    parser.add_argument(
+        "--logfile-backups",
+        type=int,
+        default=5,
+        metavar="N",
+        help="rotated files kept (5; 0: no rotation)",
+    )
+    parser.add_argument(
+        "--daemon",
+        action="store_true",
+        help="stay running: contact the server every PROLOG_FREQ hours (random offset, backoff on errors)",
+    )
     return parser
 
 
-def _configure_logging(debug: bool, info: bool, logfile: Path | None) -> None:
+def _configure_logging(
+    debug: bool, info: bool, logfile: Path | None, maxsize_mb: int = 10, backups: int = 5
+) -> None:
     level = logging.DEBUG if debug else logging.INFO if info else logging.WARNING
-    handler: logging.Handler = logging.FileHandler(logfile) if logfile else logging.StreamHandler(sys.stderr)
+    handler: logging.Handler
+    if logfile and backups > 0 and maxsize_mb > 0:
+        handler = logging.handlers.RotatingFileHandler(
+            logfile, maxBytes=maxsize_mb * 1024 * 1024, backupCount=backups
+        )
+    elif logfile:
+        # No rotation of our own: logrotate's copytruncate works (the file is opened O_APPEND).
+        handler = logging.FileHandler(logfile)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(name)s: %(message)s"))
     root = logging.getLogger("ocelot.agent")
     root.handlers[:] = [handler]
@@ -66,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     given = vars(args)
     conf = given.pop("conf")
+    daemon = given.pop("daemon")
+    maxsize, backups = given.pop("logfile_maxsize"), given.pop("logfile_backups")
     if given["ssl"] is not None:
         given["ssl"] = given["ssl"] == "1"
     try:
@@ -74,9 +104,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ocelot agent: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(options.debug, options.info, options.logfile)
+    _configure_logging(options.debug, options.info, options.logfile, maxsize, backups)
     from ocelot.agent.run import AgentError, run_once
 
+    if daemon:
+        from ocelot.agent.daemon import StopSignal, run_daemon
+
+        stop = StopSignal()
+        stop.install()
+        return run_daemon(options, run_once, sleep=stop)
     try:
         return run_once(options)
     except AgentError as exc:
