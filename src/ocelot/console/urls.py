@@ -1,8 +1,12 @@
 """The console's URL map: one module per domain contributes its routes."""
 
-from ocelot.console import accounts, computers, configuration, deployment
+from ocelot.console import accounts, computers, configuration, deployment, ipdiscover
 
 app_name = "console"
 urlpatterns = (
-    accounts.urlpatterns + computers.urlpatterns + configuration.urlpatterns + deployment.urlpatterns
+    accounts.urlpatterns
+    + computers.urlpatterns
+    + configuration.urlpatterns
+    + deployment.urlpatterns
+    + ipdiscover.urlpatterns
 )
