@@ -57,6 +57,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The 30-day certificate expiry banner for administrators (issue 7).
+                "ocelot.server.certificates.certificate_warnings",
             ]
         },
     }
