@@ -1,6 +1,6 @@
 """The console's URL map: one module per domain contributes its routes."""
 
-from ocelot.console import accounts, computers, configuration, deployment, ipdiscover
+from ocelot.console import accounts, computers, configuration, deployment, groups, ipdiscover
 
 app_name = "console"
 urlpatterns = (
@@ -9,4 +9,5 @@ urlpatterns = (
     + configuration.urlpatterns
     + deployment.urlpatterns
     + ipdiscover.urlpatterns
+    + groups.urlpatterns
 )
