@@ -262,3 +262,14 @@ def test_group_settings_reach_computers_that_join_a_dynamic_group() -> None:
     assert resolve(computer.pk)["FREQUENCY"] == 3
     groups.exclude(group, [computer.pk])
     assert resolve(computer.pk)["FREQUENCY"] != 3
+
+
+def test_a_tag_changed_in_the_console_moves_the_computer_between_dynamic_groups_at_once() -> None:
+    from ocelot.inventory.mass_actions import update_account_info
+
+    computer = make_computer("pc", tag="LYON")
+    paris = groups.create_group("Paris", criteria=[Criterion("tag", "EQUAL", "PARIS")])
+    lyon = groups.create_group("Lyon", criteria=[Criterion("tag", "EQUAL", "LYON")])
+    assert groups.member_ids(lyon) == [computer.pk]
+    update_account_info(computer, tag="PARIS", values={}, audit=lambda *args, **kwargs: None)
+    assert groups.member_ids(paris) == [computer.pk] and groups.member_ids(lyon) == []

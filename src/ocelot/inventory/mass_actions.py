@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from django.db import transaction
 from django.db.models import QuerySet
 
-from ocelot.inventory import account_info
+from ocelot.inventory import account_info, groups
 from ocelot.inventory.computer_queries import COMPUTER_SETTINGS, IPDISCOVER_OVERRIDE, ipdiscover_mode
 from ocelot.inventory.models import AccountField, AccountInfo, Computer, SettingOverride
 from ocelot.inventory.setting_catalogue import SettingError, definition
@@ -185,6 +185,8 @@ def update_account_info(
             names.append(name)
             changes.append(f"{name}: {current.get(field_id, '')!r} -> {str(columns['text'])!r}")
         if changed:
+            # Dynamic groups searching on the TAG or account info follow at once (issue 7).
+            groups.update_memberships(computer.pk)
             audit(
                 "computer.account_info",
                 target_of(computer),
