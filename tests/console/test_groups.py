@@ -256,3 +256,25 @@ def test_a_user_sees_visible_groups_and_only_their_computers_but_changes_nothing
         )
     assert reader_console.post("/groups/create/", {"name": "mine"}).status_code == 403
     assert Group.objects.count() == 2
+
+
+def test_hostile_names_searches_and_computers_render_as_text(admin_console: Secure) -> None:
+    from tests.console.test_computers_hostile_strings import HOSTILE, assert_inert
+
+    for index, text in enumerate(HOSTILE):
+        computer = make_computer(text, device_id=f"hostile-{index}", os_name=text, tag=text)
+        group = groups.create_group(
+            f"{text} {index}", description=text, criteria=[Criterion("tag", "EQUAL", text)], visible=True
+        )
+        assert groups.member_ids(group) == [computer.pk]
+        html = admin_console.get(f"/groups/{group.pk}/").content.decode()
+        assert_inert(html)
+        assert (
+            "&lt;script&gt;" in html
+            or "&quot;&gt;" in html
+            or "javascript:alert(1)" in html
+            or "{{7*7}}" in html
+        )
+    assert_inert(admin_console.get("/groups/").content.decode())
+    search = admin_console.get("/search/", {"field": "tag", "op": "EQUAL", "value": HOSTILE[1], "value2": ""})
+    assert_inert(search.content.decode())
