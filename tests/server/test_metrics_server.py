@@ -1,8 +1,9 @@
-"""``/metrics`` and ``/healthz`` on a real ``ocelot server`` with several worker processes.
+"""``/metrics``, ``/healthz`` and the log file on a real ``ocelot server`` with several workers.
 
 Requests spread over the workers of one listener (and over both listeners); whichever
 worker answers the scrape must report the sum of all of them, exactly. Run with granian
-(spawned workers) and gunicorn (workers forked from a preloaded application).
+(spawned workers) and gunicorn (workers forked from a preloaded application). The same
+run shows the log file: every worker's lines through one writer, rotated by size.
 """
 
 from __future__ import annotations
@@ -67,7 +68,13 @@ def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[in
 
 @pytest.mark.parametrize("engine", ["granian", "gunicorn"])
 def test_counters_add_up_across_the_worker_processes_of_both_listeners(engine: str, tmp_path: Path):
-    environment = {"OCELOT_WORKERS": "3", "OCELOT_ENGINE": engine}
+    # Small log files, to see the single writer rotate them while six workers log.
+    environment = {
+        "OCELOT_WORKERS": "3",
+        "OCELOT_ENGINE": engine,
+        "OCELOT_LOG_MAX_BYTES": "1000",
+        "OCELOT_LOG_BACKUPS": "2",
+    }
     server = start_server(tmp_path / "home", None, environment=environment)
     try:
         with ThreadPoolExecutor(8) as pool:
@@ -106,3 +113,12 @@ def test_counters_add_up_across_the_worker_processes_of_both_listeners(engine: s
     finally:
         code = server.stop()
     assert code == 0, server.output()
+    logs = sorted(path.name for path in (server.home / "log").iterdir())
+    assert logs == ["server.log", "server.log.1", "server.log.2"]
+    for path in (server.home / "log").iterdir():
+        assert path.stat().st_size <= 1000 + 500  # one line may pass the limit
+    # Whole lines only (one writer), and the access log of the last requests is there.
+    text = "".join((server.home / "log" / name).read_text() for name in reversed(logs))
+    assert "GET /healthz" in text
+    assert all(line.strip() for line in text.splitlines())
+    assert "GET /healthz" in server.output()  # copied to the output too (no journal here)

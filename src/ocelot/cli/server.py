@@ -20,6 +20,8 @@ import sys
 import time
 from types import FrameType
 
+from ocelot.server.logfiles import LogFile, open_server_log
+
 
 def _django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocelot.server.settings")
@@ -127,10 +129,18 @@ def _gunicorn(bind: str, workers: int, threads: int, tls: tuple[str, str] | None
 
 
 def _listener(
-    engine: str, bind: str, workers: int, threads: int, tls: tuple[str, str] | None
+    engine: str, bind: str, workers: int, threads: int, tls: tuple[str, str] | None, log: LogFile | None
 ) -> subprocess.Popen[bytes]:
     build = _granian if engine == "granian" else _gunicorn
-    return subprocess.Popen(build(bind, workers, threads, tls))
+    if log is None:
+        return subprocess.Popen(build(bind, workers, threads, tls))
+    # The workers' output goes through this process, the log file's only writer (server/logfiles.py).
+    child = subprocess.Popen(
+        build(bind, workers, threads, tls), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert child.stdout is not None
+    log.pump(child.stdout)
+    return child
 
 
 def run(*, http: str | None, https: str | None, workers: int | None) -> int:
@@ -148,6 +158,9 @@ def run(*, http: str | None, https: str | None, workers: int | None) -> int:
     from ocelot.server.metrics_store import ENVIRONMENT, start_run_directory
 
     os.environ[ENVIRONMENT] = str(start_run_directory(config.metrics_dir))
+    log = open_server_log(config.log_dir, config.log_max_bytes, config.log_backups)
+    if log is not None:
+        log.write_line(f"ocelot server starting (pid {os.getpid()}, engine {config.engine})")
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -157,8 +170,8 @@ def run(*, http: str | None, https: str | None, workers: int | None) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     children = [
-        _listener(config.engine, config.http_bind, count, config.threads, None),
-        _listener(config.engine, config.https_bind, count, config.threads, tls),
+        _listener(config.engine, config.http_bind, count, config.threads, None, log),
+        _listener(config.engine, config.https_bind, count, config.threads, tls, log),
     ]
     print(f"Ocelot serving agents on http://{config.http_bind}/ocsinventory", flush=True)
     print(f"Ocelot serving the console and info files on https://{config.https_bind}/", flush=True)
@@ -177,6 +190,8 @@ def run(*, http: str | None, https: str | None, workers: int | None) -> int:
             child.wait(timeout=15)
         except subprocess.TimeoutExpired:
             child.kill()
+    if log is not None:
+        log.close()
     if status:
         print("ocelot server: a listener stopped unexpectedly (is the port in use?)", file=sys.stderr)
     return status

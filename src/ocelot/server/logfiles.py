@@ -1,0 +1,74 @@
+"""The server's log file: one writer, rotated by size (issue 7, docs/operations.md).
+
+Every worker process of both listeners logs to its standard output and error (Django's
+LOGGING, granian's or gunicorn's access log). Several processes rotating one file each on
+their own would lose lines or clobber each other's rotation, so ``ocelot server`` reads
+its children's output through pipes and is the only writer of
+``$OCELOT_LOG_DIR/server.log`` (default ``$OCELOT_HOME/log``): rotated at
+``OCELOT_LOG_MAX_BYTES`` with ``OCELOT_LOG_BACKUPS`` old files kept. With
+``OCELOT_LOG_BACKUPS=0`` the file is never rotated by Ocelot: logrotate's
+``copytruncate`` (packaging/logrotate/ocelot) works, the file being opened for appending.
+
+Lines are also copied to ``ocelot server``'s own output, except under systemd with a log
+file (``JOURNAL_STREAM`` set): the journal would hold every line twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import IO
+
+
+class LogFile:
+    """A thread-safe, size-rotated file of raw lines."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int, echo: bool) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.echo = echo
+        rotate = backups > 0 and max_bytes > 0
+        self._handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes if rotate else 0, backupCount=backups if rotate else 0, encoding="utf-8"
+        )
+        self._handler.setFormatter(logging.Formatter("%(message)s"))
+        self._echo_lock = threading.Lock()
+        self._pumps: list[threading.Thread] = []
+
+    def write_line(self, line: str) -> None:
+        self._handler.emit(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+        if self.echo:
+            with self._echo_lock:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+
+    def pump(self, pipe: IO[bytes]) -> threading.Thread:
+        """Copy ``pipe`` line by line into the file until it closes (a child exited)."""
+
+        def copy() -> None:
+            with pipe:
+                for raw in iter(pipe.readline, b""):
+                    self.write_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+
+        thread = threading.Thread(target=copy, name="ocelot-log-pump", daemon=True)
+        thread.start()
+        self._pumps.append(thread)
+        return thread
+
+    def close(self, timeout: float = 5.0) -> None:
+        """After the children exited: let the pumps copy their last lines, then close."""
+        for thread in self._pumps:
+            thread.join(timeout)
+        self._handler.close()
+
+
+def open_server_log(log_dir: Path | None, max_bytes: int, backups: int) -> LogFile | None:
+    """The server's log file, or None when ``OCELOT_LOG_DIR`` is ``-`` (output only)."""
+    if log_dir is None:
+        return None
+    echo = not os.environ.get("JOURNAL_STREAM")
+    return LogFile(log_dir / "server.log", max_bytes, backups, echo)
