@@ -5,6 +5,7 @@
 #   Debian's ocsinventory-agent 2.10 and what a default install recommends (they shape
 #   its inventory), for tests/communication/test_real_agent.py;
 #   Chromium for the console's browser tests (tests/browser/, Playwright drives it).
+#   systemd-analyze and logrotate, to check the units and the logrotate file in packaging/.
 #
 # As root: installs whatever is missing (one `apt-get update`, no recommends) without
 # letting the packages start their daemons. Not root: prints what is missing and fails.
@@ -18,6 +19,7 @@ PACKAGES=(
   dmidecode pciutils libio-socket-ssl-perl liblwp-protocol-https-perl libnet-netmask-perl
   libparse-edid-perl
   chromium fonts-dejavu-core gettext
+  systemd logrotate
 )
 
 missing=()
