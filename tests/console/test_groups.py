@@ -275,3 +275,18 @@ def test_hostile_names_searches_and_computers_render_as_text(admin_console: Secu
     assert_inert(admin_console.get("/groups/").content.decode())
     search = admin_console.get("/search/", {"field": "tag", "op": "EQUAL", "value": HOSTILE[1], "value2": ""})
     assert_inert(search.content.decode())
+
+
+def test_the_computer_page_lists_its_groups_with_the_kind_of_membership(
+    admin_console: Secure, reader_console: Secure, fleet: dict[str, Computer]
+) -> None:
+    dynamic = groups.create_group("Windows", criteria=WINDOWS)
+    hidden = groups.create_group("Hidden")
+    groups.force_in(hidden, [fleet["win-paris"].pk])
+    groups.create_group("Empty", visible=True)
+    url = f"/computers/{fleet['win-paris'].pk}/"
+    text = page_text(admin_console.get(url))
+    assert f'href="/groups/{dynamic.pk}/">Windows</a> — found by the group' in text
+    assert f'href="/groups/{hidden.pk}/">Hidden</a> — forced in' in text and ">Empty</a>" not in text
+    text = page_text(reader_console.get(url))
+    assert "Hidden" not in text and "In no group." in text
