@@ -26,6 +26,8 @@ DEPLOY_MENU = 1
 GROUP_MENU = 1
 # The computer page's Deploy box: the activated packages, this computer's assignments.
 DEPLOY_BOX = 2
+# The computer page's Groups box: the computer's groups (issue 7).
+GROUPS_BOX = 1
 TWO_SOFTWARE = (
     "/search/?field=software&op=EQUAL&value=firefox&value2=&field=software&op=EQUAL&value=vim&value2="
 )
@@ -108,7 +110,7 @@ def test_the_computer_page_costs_one_query_per_section_with_rows(
     set_override("FREQUENCY", 2, computer=computer)
     # The computer; which sections have rows; those two (networks, printers) and the
     # software; TAG, account fields and values; own, global and group settings.
-    own = 1 + 1 + 2 + 1 + 3 + 3 + DEPLOY_BOX
+    own = 1 + 1 + 2 + 1 + 3 + 3 + DEPLOY_BOX + GROUPS_BOX
     with django_assert_num_queries(REQUEST + own):
         assert admin_console.get(f"/computers/{computer.pk}/", secure=True).status_code == 200
 
@@ -122,6 +124,6 @@ def test_a_computer_with_rows_in_every_section_costs_one_query_per_section(
     OtherSection.objects.create(computer=computer, tag="ENVS", data={"KEY": "PATH"})
     # The computer; which sections have rows; every section, the software and the other
     # sections; TAG, account fields and values; own, global and group settings.
-    own = 1 + 1 + len(SECTION_MODELS) + 1 + 1 + 3 + 3 + DEPLOY_BOX
+    own = 1 + 1 + len(SECTION_MODELS) + 1 + 1 + 3 + 3 + DEPLOY_BOX + GROUPS_BOX
     with django_assert_num_queries(REQUEST + own):
         assert admin_console.get(f"/computers/{computer.pk}/", secure=True).status_code == 200
