@@ -65,6 +65,7 @@ class AgentObserver:
         self.directory = directory
         # Keys are built once: no JSON work on the agent path.
         self._keys: dict[tuple[str, str, str], str] = {}
+        self._requests: dict[tuple[str, int], str] = {}
 
     def _cached(self, name: str, label: str, value: str) -> str:
         key = self._keys.get((name, label, value))
@@ -76,10 +77,11 @@ class AgentObserver:
         try:
             values = metrics_store.process_values(self.directory)
             query = answer.query or "none"
-            key = self._keys.get((REQUESTS, query, str(answer.status)))
+            key = self._requests.get((query, answer.status))
             if key is None:
-                key = _key(REQUESTS, query=query, status=str(answer.status))
-                self._keys[(REQUESTS, query, str(answer.status))] = key
+                key = self._requests[(query, answer.status)] = _key(
+                    REQUESTS, query=query, status=str(answer.status)
+                )
             values.add(key, 1)
             if answer.reason and 400 <= answer.status < 500:
                 values.add(self._cached(REJECTED, "reason", answer.reason), 1)
@@ -90,10 +92,9 @@ class AgentObserver:
             log.warning("could not record a metric", exc_info=True)
 
     def _observe_ingest(self, values: metrics_store.ProcessValues, seconds: float) -> None:
-        for bound in INGEST_BUCKETS:
-            if seconds <= bound:
-                values.add(self._cached(INGEST + "_bucket", "le", repr(bound)), 1)
-        values.add(self._cached(INGEST + "_bucket", "le", "+Inf"), 1)
+        # One write: the files hold per-bucket counts, made cumulative at scrape (render).
+        bound = next((repr(bound) for bound in INGEST_BUCKETS if seconds <= bound), "+Inf")
+        values.add(self._cached(INGEST + "_bucket", "le", bound), 1)
         values.add(self._cached(INGEST + "_sum", "", ""), seconds)
         values.add(self._cached(INGEST + "_count", "", ""), 1)
 
@@ -111,6 +112,16 @@ def _escape(value: str) -> str:
 def _line(name: str, labels: Iterable[tuple[str, str]], value: float) -> str:
     pairs = ",".join(f'{label}="{_escape(text)}"' for label, text in labels if label)
     return f"{name}{{{pairs}}} {_number(value)}" if pairs else f"{name} {_number(value)}"
+
+
+def _cumulative_buckets(values: dict[str, float]) -> dict[str, float]:
+    """Per-bucket counts as stored, to Prometheus' cumulative ``le`` buckets (all bounds)."""
+    running = 0.0
+    for bound in [*(repr(bound) for bound in INGEST_BUCKETS), "+Inf"]:
+        key = _key(INGEST + "_bucket", le=bound)
+        running += values.get(key, 0.0)
+        values[key] = running
+    return values
 
 
 def _database_gauges() -> dict[str, float]:
@@ -140,7 +151,7 @@ def _certificate_gauges(config: Config) -> dict[str, float]:
 
 def render(config: Config) -> str:
     """The whole exposition: merged counters plus the gauges read now."""
-    values = metrics_store.merged(metrics_directory(config))
+    values = _cumulative_buckets(metrics_store.merged(metrics_directory(config)))
     values.update(_database_gauges())
     values.update(_certificate_gauges(config))
     # Families always present, so a dashboard sees 0 rather than "no data" after a restart.

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 INITIAL_SIZE = 64 * 1024
+_DOUBLE = struct.Struct("<d")
 ENVIRONMENT = "OCELOT_METRICS_DIR"
 
 
@@ -58,6 +59,7 @@ class ProcessValues:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.directory = path.parent
         self._lock = threading.Lock()
         self._file = path.open("a+b")
         size = os.fstat(self._file.fileno()).st_size
@@ -98,8 +100,7 @@ class ProcessValues:
     def add(self, key: str, amount: float) -> None:
         with self._lock:
             position = self._position(key)
-            value = struct.unpack_from("<d", self._map, position)[0]
-            struct.pack_into("<d", self._map, position, value + amount)
+            _DOUBLE.pack_into(self._map, position, _DOUBLE.unpack_from(self._map, position)[0] + amount)
 
     def close(self) -> None:
         with contextlib.suppress(ValueError, OSError):
@@ -123,20 +124,32 @@ def merged(directory: Path) -> dict[str, float]:
 
 
 _current: ProcessValues | None = None
-_current_pid = 0
 _open_lock = threading.Lock()
 
 
+def _forget_after_fork() -> None:
+    # A forked child (gunicorn's workers after --preload) writes a file of its own.
+    global _current
+    _current = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def process_values(directory: Path) -> ProcessValues:
-    """This process's file in ``directory`` (a forked child opens its own)."""
-    global _current, _current_pid
-    pid = os.getpid()
-    if _current is not None and _current_pid == pid and _current.path.parent == directory:
-        return _current
+    """This process's file in ``directory`` (a forked child opens its own).
+
+    The fast path is an identity test: callers keep one ``Path`` object, and comparing
+    paths by value cost more than the increment itself (a few microseconds).
+    """
+    global _current
+    current = _current
+    if current is not None and current.directory is directory:
+        return current
     with _open_lock:
-        if _current is None or _current_pid != pid or _current.path.parent != directory:
-            _current = ProcessValues(directory / f"{pid}.db")
-            _current_pid = pid
+        if _current is None or _current.directory != directory:
+            _current = ProcessValues(directory / f"{os.getpid()}.db")
+        _current.directory = directory
         return _current
 
 
