@@ -364,3 +364,14 @@ def test_a_tag_restricted_user_counts_only_its_computers(
     html = get(reader_console, f"/packages/{activation.package.package_id}/statistics/").content.decode()
     assert '<span class="stat" data-count="total">2</span>' in html
     assert "lyon-01" not in html
+
+
+def test_an_upload_sent_by_the_progress_script_gets_the_package_page_to_open(admin_console: Client) -> None:
+    response = admin_console.post(
+        "/packages/build/", build_form(), secure=True, headers={"X-Requested-With": "XMLHttpRequest"}
+    )
+    package = Package.objects.get()
+    assert response.status_code == 200
+    assert response.json() == {"location": f"/packages/{package.package_id}/"}
+    # The message waits for that page.
+    assert "2 fragments" in get(admin_console, f"/packages/{package.package_id}/").content.decode()

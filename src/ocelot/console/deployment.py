@@ -22,7 +22,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -239,7 +246,12 @@ def _build(request: HttpRequest) -> HttpResponse:
         _("Package %(name)s built: %(count)d fragments.")
         % {"name": package.name, "count": package.fragment_count},
     )
-    return redirect("console:package", package_id=package.package_id)
+    target = reverse("console:package", args=[package.package_id])
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        # packages.js uploaded it: it opens the page itself (a redirect followed inside the
+        # request would show, and so use up, the message before the browser gets there).
+        return JsonResponse({"location": target})
+    return redirect(target)
 
 
 # ---------------------------------------------------------------- one package

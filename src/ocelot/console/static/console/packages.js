@@ -71,8 +71,11 @@
   function upload(form) {
     var bar = form.querySelector("[data-upload-bar]");
     var text = form.querySelector("[data-upload-text]");
+    // Not form.action: the form has a field named "action", which shadows the property.
+    var target = new URL(form.getAttribute("action"), document.baseURI).href;
     var request = new XMLHttpRequest();
-    request.open("POST", form.action);
+    request.open("POST", target);
+    request.setRequestHeader("X-Requested-With", "XMLHttpRequest");
     request.upload.addEventListener("progress", function (event) {
       if (!event.lengthComputable) { return; }
       var percent = Math.floor(100 * event.loaded / event.total);
@@ -80,8 +83,8 @@
       text.textContent = percent + "% (" + Math.floor(event.loaded / 1048576) + " / " + Math.floor(event.total / 1048576) + " MiB)";
     });
     request.addEventListener("load", function () {
-      if (request.responseURL && request.responseURL.split("#")[0] !== form.action) {
-        window.location.assign(request.responseURL);  // built: the redirect to the package page
+      if (request.status === 200 && /json/.test(request.getResponseHeader("Content-Type") || "")) {
+        window.location.assign(JSON.parse(request.responseText).location);  // built: its page
         return;
       }
       // Refused: show the page the server answered (the form with its message).
@@ -100,7 +103,7 @@
 
   function refreshAll() {
     document.querySelectorAll("form[data-estimate]").forEach(function (form) {
-      form.querySelectorAll(".no-script-only").forEach(function (item) { item.hidden = true; });
+      form.querySelectorAll(".no-script-only").forEach(function (item) { item.remove(); });
       refresh(form);
     });
   }
