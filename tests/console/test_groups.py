@@ -290,3 +290,17 @@ def test_the_computer_page_lists_its_groups_with_the_kind_of_membership(
     assert f'href="/groups/{hidden.pk}/">Hidden</a> — forced in' in text and ">Empty</a>" not in text
     text = page_text(reader_console.get(url))
     assert "Hidden" not in text and "In no group." in text
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "create"),
+    [("fr", "Groupes", "Nouveau groupe statique"), ("es", "Grupos", "Nuevo grupo estático")],
+)
+def test_the_group_pages_speak_french_and_spanish(
+    administrator: Any, admin_console: Secure, language: str, title: str, create: str
+) -> None:
+    from ocelot.accounts.models import Profile
+
+    Profile.objects.filter(user=administrator).update(language=language)
+    text = page_text(admin_console.get("/groups/"))
+    assert f"<h1>{title}</h1>" in text and create in text
