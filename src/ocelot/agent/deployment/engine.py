@@ -366,6 +366,13 @@ class Engine:
         except OSError as exc:
             self._finish(package_id, codes.OUT_OF_SPACE if is_out_of_space(exc) else codes.BUILD)
             return
+        if info.notify_user:
+            # NOTIFY_* is a WindowsAgent dialog (protocol.md §8.2); no dialog here: logged, not shown.
+            log.info(
+                "package %s asks to notify the user (%r): no dialog on this agent",
+                package_id,
+                info.notify_text,
+            )
         timeout = self.command_timeout
         if timeout is None:
             timeout = self.conf.execution_timeout_minutes * 60.0
