@@ -219,3 +219,23 @@ def test_the_agent_endpoint_counts_what_it_answers(tmp_path):
     assert samples[("ocelot_agent_rejected_total", (("reason", "unknown_user_agent"),))] == 1
     rejected = {labels[0][1] for (name, labels) in samples if name == "ocelot_agent_rejected_total"}
     assert len(rejected) == 2  # the bad body under its own protocol reason
+
+
+def test_each_server_run_counts_in_a_fresh_directory_and_dead_runs_are_removed(tmp_path):
+    import os
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / str(dead.pid) / "1.db").parent.mkdir()
+    (tmp_path / str(dead.pid) / "1.db").write_bytes(b"old")
+    alive = tmp_path / str(os.getppid())  # another running server sharing the home
+    alive.mkdir()
+    mine = tmp_path / str(os.getpid())
+    mine.mkdir()
+    (mine / "stale.db").write_bytes(b"from a previous run with the same pid")
+    directory = metrics_store.start_run_directory(tmp_path)
+    assert directory == mine
+    assert list(mine.iterdir()) == []
+    assert alive.exists()
+    assert not (tmp_path / str(dead.pid)).exists()
