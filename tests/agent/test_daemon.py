@@ -171,3 +171,10 @@ def test_sigterm_stops_a_real_daemon_promptly_while_it_waits(tmp_path):
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def test_daemon_without_a_server_is_a_one_line_error(tmp_path, capsys):
+    from ocelot.agent.command import main
+
+    assert main(["--daemon", "--basevardir", str(tmp_path), "--conf", "/dev/null"]) == 2
+    assert capsys.readouterr().err == "ocelot agent: --daemon needs --server (no --local, --xml, --stdout)\n"

@@ -108,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ocelot.agent.run import AgentError, run_once
 
     if daemon:
+        if not options.sends:
+            print("ocelot agent: --daemon needs --server (no --local, --xml, --stdout)", file=sys.stderr)
+            return 2
         from ocelot.agent.daemon import StopSignal, run_daemon
 
         stop = StopSignal()
