@@ -36,13 +36,9 @@ def test_a_user_who_chose_french_sees_the_console_in_french(
 
     assert console.page.locator("html").get_attribute("lang") == "fr"
     assert console.page.locator("h1").inner_text() == "Tableau de bord"
-    assert _navigation(console)[:5] == [
-        "Tableau de bord",
-        "Ordinateurs",
-        "Recherche",
-        "TAGs",
-        "Configuration",
-    ]
+    # In this order, whatever other pages the menu offers between them.
+    main_pages = ["Tableau de bord", "Ordinateurs", "Recherche", "TAGs", "Configuration"]
+    assert [item for item in _navigation(console) if item in main_pages] == main_pages
     assert "Journal d'audit" in _navigation(console)
     assert console.page.locator(".stat-card").first.inner_text().split() == ["1", "ordinateur"]
 
