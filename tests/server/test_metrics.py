@@ -166,6 +166,20 @@ def test_a_configured_token_opens_metrics_to_other_addresses(config):
     assert not metrics_allowed(with_token, environ("192.0.2.10"))
 
 
+@pytest.mark.django_db
+def test_an_administrators_api_token_opens_metrics_and_another_users_does_not(config):
+    from ocelot.accounts.administrators import create_user
+    from ocelot.accounts.tokens import create_token_for
+
+    create_user("metrics-admin", administrator=True)
+    create_user("metrics-reader", administrator=False)
+    admin_token = create_token_for("metrics-admin", "prometheus")
+    reader_token = create_token_for("metrics-reader", "prometheus")
+    assert metrics_allowed(config, environ("192.0.2.10", HTTP_AUTHORIZATION=f"Bearer {admin_token}"))
+    assert not metrics_allowed(config, environ("192.0.2.10", HTTP_AUTHORIZATION=f"Bearer {reader_token}"))
+    assert not metrics_allowed(config, environ("192.0.2.10", HTTP_AUTHORIZATION=f"Bearer {admin_token}x"))
+
+
 def test_behind_a_trusted_proxy_the_forwarded_client_counts_not_the_proxy(config):
     import ipaddress
 

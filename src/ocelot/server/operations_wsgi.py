@@ -6,8 +6,9 @@ listeners answer them.
 
 ``/healthz`` is open to anyone and shows nothing secret. ``/metrics`` answers clients whose
 address is in ``OCELOT_METRICS_ALLOW`` (default: loopback; the address behind a trusted
-proxy counts, as for agents) or that present ``Authorization: Bearer <OCELOT_METRICS_TOKEN>``
-when a token is configured; anyone else gets 403.
+proxy counts, as for agents) or that present ``Authorization: Bearer <token>`` where the
+token is ``OCELOT_METRICS_TOKEN`` or a REST API token of an active administrator
+(``ocelot tokens create admin --name prometheus``); anyone else gets 403.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 
 from django.db import DatabaseError, connections
 
+from ocelot.accounts.roles import is_administrator
+from ocelot.accounts.tokens import authenticate_token
 from ocelot.protocol.client_address import client_address
 from ocelot.server.config import Config
 from ocelot.server.health import health_answer
@@ -42,12 +45,16 @@ def metrics_allowed(config: Config, environ: dict[str, Any]) -> bool:
         ip = None
     if ip is not None and any(ip in network for network in config.metrics_allow):
         return True
-    if not config.metrics_token:
-        return False
     scheme, _, given = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), config.metrics_token.encode()
-    )
+    given = given.strip()
+    if scheme.lower() != "bearer" or not given:
+        return False
+    if config.metrics_token and hmac.compare_digest(given.encode(), config.metrics_token.encode()):
+        return True
+    try:
+        return is_administrator(authenticate_token(given))
+    except DatabaseError:
+        return False
 
 
 def _release_connections() -> None:
