@@ -147,7 +147,10 @@ class Engine:
         """Record a result (and the history for ``done``), clean the package, report."""
         package = self.store.package(package_id)
         if done:
-            self._record_done(package, code)
+            if not self._record_done(package, code):
+                # ``started`` stays: the next run reports ERR_INTERRUPTED, never reinstalls.
+                send_result(self.poster, self.device_id, package_id, code)
+                return
         else:
             # Nothing ran: clean first (frees the space a full disk needs for the result file).
             if not self.store.remove_package(package):
@@ -164,22 +167,23 @@ class Engine:
         if send_result(self.poster, self.device_id, package_id, code):
             self.store.forget_result(package_id)
 
-    def _record_done(self, package: PackageDir, code: str) -> None:
+    def _record_done(self, package: PackageDir, code: str) -> bool:
+        """Keep the result and the history entry of a package whose command ran; False if impossible."""
         for attempt in (1, 2):
             try:
                 self.store.record_result(package.package_id, code, done=True)
                 self.store.add_to_history(package.package_id)
-                return
+                return True
             except OSError as exc:
                 if attempt == 2:
-                    # ``started`` stays: the next run reports ERR_INTERRUPTED, never reinstalls.
                     log.error("package %s: cannot record %s: %s", package.package_id, code, exc)
-                    raise
+                    return False
                 # Free what the package itself holds, keeping ``started``.
                 shutil.rmtree(package.work_dir, ignore_errors=True)
                 for fragment in package.path.glob(f"{package.package_id}-*"):
                     with contextlib.suppress(OSError):
                         fragment.unlink()
+        return False
 
     # ------------------------------------------------------------ prolog phase
 
@@ -192,9 +196,6 @@ class Engine:
             return
         if package_id in self.store.history():
             log.info("package %s is in the history but forced: installing again", package_id)
-            started = self.store.package(package_id).started_path
-            if started.exists() and not self.store.package(package_id).info_path.exists():
-                started.unlink()
         try:
             package = self.store.create_package(pack, self.clock.now())
         except OSError as exc:
@@ -412,5 +413,9 @@ def deploy_after_contact(
             clock=clock,
             public_key=public_key,
         ).deploy(announcement)
+    except OSError as exc:
+        # The state directory itself cannot be written (a full disk, a read-only mount):
+        # every state file is replaced atomically, so nothing is half-written; next run retries.
+        log.error("deployment stopped: %s", exc)
     finally:
         client.close()
