@@ -1,8 +1,14 @@
-"""/download/<ID>/info over HTTPS only, fragments over HTTP, with Range and If-Modified-Since."""
+"""/download/<ID>/info over HTTPS only, fragments over HTTP, with Range and If-Modified-Since.
+
+Every test runs twice: through Django's test client (the views) and straight into the WSGI
+application ``ocelot server`` runs, where fragments are answered in front of Django
+(communication.wsgi): both doors must answer alike.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -16,6 +22,65 @@ from ocelot.deployment.storage import default_store
 from tests.deployment.web import build_launch
 
 pytestmark = pytest.mark.django_db
+
+
+@dataclasses.dataclass
+class WsgiResponse:
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+    streaming: bool = False
+
+    def __getitem__(self, name: str) -> str:
+        return self.headers[name.lower()]
+
+
+class WsgiClient:
+    """The calls these tests make, straight into ``ocelot.server.wsgi.application``."""
+
+    def request(
+        self, method: str, url: str, *, secure: bool = False, headers: dict[str, str] | None = None
+    ) -> Any:
+        from ocelot.server.wsgi import application
+
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": url,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8443" if secure else "8080",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "127.0.0.1",
+            "wsgi.url_scheme": "https" if secure else "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": io.StringIO(),
+        }
+        for name, value in (headers or {}).items():
+            environ["HTTP_" + name.upper().replace("-", "_")] = value
+        started: list[Any] = []
+        chunks = application(
+            environ, lambda status, response_headers, *_: started.extend([status, response_headers])
+        )
+        try:
+            content = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        status, response_headers = started
+        return WsgiResponse(int(status.split()[0]), {k.lower(): v for k, v in response_headers}, content)
+
+    def get(self, url: str, **options: Any) -> Any:
+        return self.request("GET", url, **options)
+
+    def head(self, url: str, **options: Any) -> Any:
+        return self.request("HEAD", url, **options)
+
+    def post(self, url: str, **options: Any) -> Any:
+        return self.request("POST", url, **options)
+
+
+@pytest.fixture(params=["django", "wsgi"])
+def client(request: pytest.FixtureRequest) -> Any:
+    return Client() if request.param == "django" else WsgiClient()
 
 
 @pytest.fixture

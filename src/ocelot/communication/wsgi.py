@@ -1,4 +1,5 @@
-"""The agent endpoint in front of Django: ``/ocsinventory`` answered straight from WSGI.
+"""The agent paths in front of Django: ``/ocsinventory`` and package fragments answered
+straight from WSGI.
 
 Agents are the bulk of the traffic (a PROLOG from every computer every PROLOG_FREQ hours)
 and need none of the console's middleware: sessions, CSRF, locale, authentication,
@@ -17,6 +18,7 @@ from typing import Any
 
 from django.db import DatabaseError, connections
 
+from ocelot.communication.downloads import fragment_answer
 from ocelot.communication.exchange import Answer, answer_message
 
 log = logging.getLogger("ocelot.communication")
@@ -50,6 +52,19 @@ def _status_line(status: int) -> str:
     return f"{status} {HTTPStatus(status).phrase}"
 
 
+def _fragment(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes] | None:
+    """A package fragment served without Django (downloads.fragment_answer), or None."""
+
+    def header(name: str) -> str | None:
+        return environ.get("HTTP_" + name.upper().replace("-", "_"))
+
+    answer = fragment_answer(environ["PATH_INFO"], environ.get("REQUEST_METHOD", ""), header)
+    if answer is None:
+        return None
+    start_response(_status_line(answer.status), list(answer.headers.items()))
+    return answer.body()
+
+
 class AgentEndpoint:
     """WSGI middleware: the agent endpoint itself, every other path to ``app``."""
 
@@ -59,7 +74,12 @@ class AgentEndpoint:
         self.observe = observe
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") not in ENDPOINT_PATHS:
+        path = environ.get("PATH_INFO", "")
+        if path not in ENDPOINT_PATHS:
+            if path.startswith("/download/"):
+                fragment = _fragment(environ, start_response)
+                if fragment is not None:
+                    return fragment
             return self.app(environ, start_response)
         started = time.perf_counter()
         try:

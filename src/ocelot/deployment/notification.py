@@ -24,7 +24,7 @@ from functools import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ocelot.deployment.models import Assignment, GroupAssignment, Package
+from ocelot.deployment.models import Activation, Assignment, GroupAssignment, Package
 from ocelot.inventory.contact import DownloadPackageProvider
 from ocelot.inventory.models import GroupMember, PackageHistoryEntry
 
@@ -63,20 +63,61 @@ def pending_sql() -> str:
     return f"({own} OR {joined})"
 
 
-def pack_param(assignment: Assignment) -> dict[str, str]:
+def pack_param(
+    package_id: int,
+    info_location: str,
+    fragment_location: str,
+    *,
+    force: bool,
+    schedule: str,
+    post_command: str,
+) -> dict[str, str]:
     """One TYPE=PACK PARAM, attributes in the order of OCS's reply (protocol.md §4.2, §4.4)."""
-    activation = assignment.activation
     return {
         "TYPE": "PACK",
-        "ID": str(assignment.package.package_id),
-        "INFO_LOC": activation.info_location,
-        "PACK_LOC": activation.fragment_location,
+        "ID": str(package_id),
+        "INFO_LOC": info_location,
+        "PACK_LOC": fragment_location,
         "CERT_PATH": CERT_PATH,
         "CERT_FILE": CERT_FILE,
-        "FORCE": "1" if assignment.force else "0",
-        "SCHEDULE": assignment.schedule,
-        "POSTCMD": assignment.post_command,
+        "FORCE": "1" if force else "0",
+        "SCHEDULE": schedule,
+        "POSTCMD": post_command,
     }
+
+
+@cache
+def _statements() -> tuple[str, str]:
+    """The two reads of :func:`announce`, as plain SQL (table names from the models).
+
+    A computer with 50 pending packages is announced them at every contact: as ORM
+    queries, building the queries and 50 assignments with their packages and activations
+    cost ten times the PROLOG itself (bench/README.md, deployment).
+    """
+    assignments = Assignment._meta.db_table
+    groups = GroupAssignment._meta.db_table
+    members = GroupMember._meta.db_table
+    history = PackageHistoryEntry._meta.db_table
+    packages = Package._meta.db_table
+    activations = Activation._meta.db_table
+    force = connection.ops.quote_name("force")  # a reserved word in MySQL
+    in_history = f"EXISTS(SELECT 1 FROM {history} h WHERE h.computer_id = %s AND h.package_id = p.package_id)"  # noqa: S608
+    group_candidates = (
+        f"SELECT ga.package_id, ga.activation_id, ga.{force}, ga.schedule, ga.post_command,"  # noqa: S608
+        f" EXISTS(SELECT 1 FROM {assignments} a WHERE a.package_id = ga.package_id AND a.computer_id = %s),"
+        f" {in_history}"
+        f" FROM {groups} ga JOIN {members} m ON m.group_id = ga.group_id"
+        f" JOIN {packages} p ON p.id = ga.package_id"
+        f" WHERE m.computer_id = %s AND m.kind <> %s ORDER BY ga.id"
+    )
+    pending = (
+        f"SELECT a.id, a.status, a.{force}, a.schedule, a.post_command, p.package_id,"  # noqa: S608
+        f" v.info_location, v.fragment_location, {in_history}"
+        f" FROM {assignments} a JOIN {packages} p ON p.id = a.package_id"
+        f" JOIN {activations} v ON v.id = a.activation_id"
+        f" WHERE a.computer_id = %s AND a.status IN (%s, %s) ORDER BY a.id"
+    )
+    return group_candidates, pending
 
 
 def _join_group_assignments(computer_id: int, now: datetime.datetime) -> None:
@@ -86,81 +127,59 @@ def _join_group_assignments(computer_id: int, now: datetime.datetime) -> None:
     or finished one is not started over), nor one in its history unless forced (OCS skips
     those on the group path, §4.4). The first group assignment of a package wins.
     """
-    groups = GroupMember.objects.filter(computer_id=computer_id).exclude(kind=GroupMember.EXCLUDED)
-    candidates = list(
-        GroupAssignment.objects.filter(group_id__in=groups.values("group_id"))
-        .select_related("package")
-        .order_by("id")
-    )
-    if not candidates:
-        return
-    assigned = set(
-        Assignment.objects.filter(
-            computer_id=computer_id, package_id__in=[c.package_id for c in candidates]
-        ).values_list("package_id", flat=True)
-    )
-    history = set(
-        PackageHistoryEntry.objects.filter(
-            computer_id=computer_id, package_id__in=[c.package.package_id for c in candidates]
-        ).values_list("package_id", flat=True)
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_statements()[0], [computer_id, computer_id, computer_id, GroupMember.EXCLUDED])
+        candidates = cursor.fetchall()
     fresh: dict[int, Assignment] = {}
-    for candidate in candidates:
-        if candidate.package_id in assigned or candidate.package_id in fresh:
+    for package_pk, activation_pk, force, schedule, post_command, assigned, known in candidates:
+        if assigned or package_pk in fresh or (known and not force):
             continue
-        if candidate.package.package_id in history and not candidate.force:
-            continue
-        fresh[candidate.package_id] = Assignment(
-            package_id=candidate.package_id,
-            activation_id=candidate.activation_id,
+        fresh[package_pk] = Assignment(
+            package_id=package_pk,
+            activation_id=activation_pk,
             computer_id=computer_id,
-            force=candidate.force,
-            schedule=candidate.schedule,
-            post_command=candidate.post_command,
+            force=bool(force),
+            schedule=schedule,
+            post_command=post_command,
             assigned_at=now,
         )
-    # Two contacts of one computer at once: the unique constraint keeps one.
-    Assignment.objects.bulk_create(fresh.values(), ignore_conflicts=True)
+    if fresh:
+        # Two contacts of one computer at once: the unique constraint keeps one.
+        Assignment.objects.bulk_create(fresh.values(), ignore_conflicts=True)
 
 
 def announce(computer_id: int) -> list[dict[str, str]]:
     """The PACK params for this computer's pending assignments; statuses move on."""
     _join_group_assignments(computer_id, timezone.now())
-    pending = list(
-        Assignment.objects.filter(
-            computer_id=computer_id, status__in=(Assignment.WAITING, Assignment.NOTIFIED)
-        )
-        .select_related("activation", "package")
-        .order_by("id")
-    )
-    if not pending:
-        return []
-    history = set(
-        PackageHistoryEntry.objects.filter(
-            computer_id=computer_id, package_id__in=[a.package.package_id for a in pending]
-        ).values_list("package_id", flat=True)
-    )
-    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_statements()[1], [computer_id, computer_id, Assignment.WAITING, Assignment.NOTIFIED])
+        pending = cursor.fetchall()
     params: list[dict[str, str]] = []
     in_history: list[int] = []
     to_notify: list[int] = []
-    for assignment in pending:
-        if assignment.package.package_id in history and not assignment.force:
-            in_history.append(assignment.pk)
+    for pk, status, force, schedule, post_command, package_id, info, fragments, known in pending:
+        if known and not force:
+            in_history.append(pk)
             continue
-        params.append(pack_param(assignment))
-        if assignment.status == Assignment.WAITING:
-            to_notify.append(assignment.pk)
-    with transaction.atomic():
-        if in_history:
-            Assignment.objects.filter(
-                pk__in=in_history, status__in=(Assignment.WAITING, Assignment.NOTIFIED)
-            ).update(status=ALREADY_IN_HISTORY, result_at=now)
-        if to_notify:
-            # Only still-waiting rows: a result that arrived meanwhile is kept.
-            Assignment.objects.filter(pk__in=to_notify, status=Assignment.WAITING).update(
-                status=Assignment.NOTIFIED, notified_at=now
+        params.append(
+            pack_param(
+                package_id, info, fragments, force=bool(force), schedule=schedule, post_command=post_command
             )
+        )
+        if status == Assignment.WAITING:
+            to_notify.append(pk)
+    if in_history or to_notify:
+        now = timezone.now()
+        with transaction.atomic():
+            if in_history:
+                Assignment.objects.filter(
+                    pk__in=in_history, status__in=(Assignment.WAITING, Assignment.NOTIFIED)
+                ).update(status=ALREADY_IN_HISTORY, result_at=now)
+            if to_notify:
+                # Only still-waiting rows: a result that arrived meanwhile is kept.
+                Assignment.objects.filter(pk__in=to_notify, status=Assignment.WAITING).update(
+                    status=Assignment.NOTIFIED, notified_at=now
+                )
     return params
 
 
