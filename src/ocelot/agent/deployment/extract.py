@@ -159,8 +159,9 @@ def _extract_zip(fragments: list[Path], root: Path, free: int) -> None:
             total = 0
             for member in members:
                 _safe_name(member.filename)
-                mode = member.external_attr >> 16
-                if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                # Unix modes in the high bits; zips made elsewhere carry no file type at all.
+                kind = stat.S_IFMT(member.external_attr >> 16)
+                if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
                     raise ArchiveError(f"the archive member {member.filename!r} is a link or special file")
                 total += member.file_size
             if total + MARGIN > free - size:
