@@ -323,3 +323,19 @@ def test_an_install_a_crash_interrupted_reports_interrupted_and_never_runs_again
     assert not marker.exists()
     assert DownloadStore(vardir).history() == ["1700000120"]
     assert not (vardir / "download" / "1700000120").exists()
+
+
+def test_resume_without_a_prolog_goes_on_with_the_packages_on_disk(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    site.publish(build("1700000130", installer(marker), fragments=2, priority=1, signer=pki.signing_key))
+    second = site.files.pop("/download/1700000130/1700000130-2")
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000130"), FRAG_LATENCY="2")
+    site.files["/download/1700000130/1700000130-2"] = second
+    site.requests.clear()
+    clock.sleeps.clear()
+    engine(site, vardir, pki, clock).resume()  # the CONF and PACK params kept on disk
+    assert site.requests == ["/download/1700000130/1700000130-2"]
+    assert site.results == [("1700000130", "SUCCESS")]
+    assert clock.sleeps[0] == 2  # the kept FRAG_LATENCY
