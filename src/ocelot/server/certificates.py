@@ -66,7 +66,11 @@ def read_certificate(path: Path) -> x509.Certificate:
 
 def read_certificates(path: Path) -> list[x509.Certificate]:
     try:
-        return x509.load_pem_x509_certificates(path.read_bytes())
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CertificateError(f"{path}: {exc.strerror or exc}") from exc
+    try:
+        return x509.load_pem_x509_certificates(data)
     except ValueError as exc:
         raise CertificateError(f"{path}: not a PEM certificate") from exc
 
@@ -289,12 +293,12 @@ def replace_server(
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
         raise CertificateError(f"{key_path}: not an unencrypted PEM private key") from exc
-    anchors = read_certificates(ca_path) if ca_path else [read_certificate(pki_dir / "ca.pem")]
+    anchors = read_certificates(ca_path or pki_dir / "ca.pem")
     check_replacement(chain, key, anchors, moment)
     for anchor in anchors:
         if anchor.not_valid_after_utc <= moment:
             raise CertificateError(f"the CA {anchor.subject.rfc4514_string()} has expired")
-    ours = read_certificate(pki_dir / "ca.pem")
+    ours = read_certificates(pki_dir / "ca.pem")[0]
     external = [anchor for anchor in anchors if anchor != ours]
     _write(pki_dir / "server.key", _key_pem(key), private=True)
     _write(
