@@ -9,6 +9,7 @@ with the number of hosts and the memory with the chunk, not with the scan
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -16,11 +17,29 @@ from django.db import connection
 
 from ocelot.inventory.models import Computer, NetworkInterface
 from ocelot.ipdiscover.models import DiscoveredDevice
-from ocelot.ipdiscover.networks import ipv4, mac_address
+from ocelot.ipdiscover.networks import mac_address
 from ocelot.protocol.messages import DiscoveredHost
 
 CHUNK = 2000
+_DOTTED = re.compile(r"^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$")
 _NAME_LENGTH = DiscoveredDevice._meta.get_field("name").max_length or 255
+
+
+def _address_value(text: str) -> int | None:
+    """A dotted quad as an integer, or None; what ipaddress accepts, 30 times faster (a /16
+    scan is 65,536 of them)."""
+    found = _DOTTED.match(text)
+    if found is None:
+        return None
+    value = 0
+    for part in found.groups():
+        if len(part) > 1 and part[0] == "0":
+            return None  # leading zeros are ambiguous (octal for some tools)
+        number = int(part)
+        if number > 255:
+            return None
+        value = value << 8 | number
+    return value
 
 
 def _valid_hosts(
@@ -32,13 +51,16 @@ def _valid_hosts(
     outside the subnet the scanner was asked to cover is dropped too: an agent cannot
     fill another network's list. A MAC seen twice keeps its last line.
     """
+    base = int(network.network_address) if network is not None else 0
+    mask = int(network.netmask) if network is not None else 0
     found: dict[str, tuple[str, str]] = {}
     for host in hosts:
+        ip = host.ip.strip()
+        value = _address_value(ip)
         mac = mac_address(host.mac)
-        address = ipv4(host.ip)
-        if mac is None or address is None or (network is not None and address not in network):
+        if mac is None or value is None or value & mask != base:
             continue
-        found[mac] = (str(address), host.name.strip()[:_NAME_LENGTH])
+        found[mac] = (ip, host.name.strip()[:_NAME_LENGTH])
     return found
 
 
@@ -48,15 +70,19 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 
 def computers_by_mac(macs: Iterable[str]) -> dict[str, int]:
-    """Inventoried computers that carry these MACs in their NETWORKS (any letter case)."""
+    """Inventoried computers that carry these MACs in their NETWORKS (any letter case).
+
+    Plain SQL: building the ORM's IN lookup of 4,000 values cost more than running it.
+    """
     wanted = set(macs)
     variants = sorted(wanted | {mac.upper() for mac in wanted})
-    return {
-        str(mac).lower(): int(computer_id)
-        for mac, computer_id in NetworkInterface.objects.filter(mac__in=variants).values_list(
-            "mac", "computer_id"
-        )
-    }
+    if not variants:
+        return {}
+    table = connection.ops.quote_name(NetworkInterface._meta.db_table)
+    marks = ", ".join(["%s"] * len(variants))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT mac, computer_id FROM {table} WHERE mac IN ({marks})", variants)  # noqa: S608
+        return {str(mac).lower(): int(computer_id) for mac, computer_id in cursor.fetchall()}
 
 
 def store_scan(hosts: Iterable[DiscoveredHost], *, subnet: str, netmask: str, now: datetime) -> int:
@@ -68,31 +94,45 @@ def store_scan(hosts: Iterable[DiscoveredHost], *, subnet: str, netmask: str, no
         except ValueError:
             network = None
     found = _valid_hosts(hosts, network)
-    conflicts: dict[str, object] = {
-        "update_conflicts": True,
-        "update_fields": ["ip_address", "netmask", "subnet", "name", "last_seen_at", "computer"],
-    }
-    if connection.features.supports_update_conflicts_with_target:
-        conflicts["unique_fields"] = ["mac"]  # MariaDB names no target: any unique key
+    stamp = connection.ops.adapt_datetimefield_value(now)
     written = 0
-    for macs in _chunks(sorted(found), CHUNK):
-        linked = computers_by_mac(macs)
-        rows = [
-            DiscoveredDevice(
-                mac=mac,
-                ip_address=found[mac][0],
-                name=found[mac][1],
-                netmask=netmask,
-                subnet=subnet,
-                first_seen_at=now,  # kept by the upsert for MACs already known
-                last_seen_at=now,
-                computer_id=linked.get(mac),
+    with connection.cursor() as cursor:
+        for macs in _chunks(sorted(found), CHUNK):
+            linked = computers_by_mac(macs)
+            cursor.executemany(
+                _upsert_sql(),
+                [
+                    (mac, found[mac][0], netmask, subnet, found[mac][1], stamp, stamp, linked.get(mac))
+                    for mac in macs
+                ],
             )
-            for mac in macs
-        ]
-        DiscoveredDevice.objects.bulk_create(rows, batch_size=CHUNK, **conflicts)  # type: ignore[arg-type]
-        written += len(rows)
+            written += len(macs)
     return written
+
+
+_COLUMNS = ("mac", "ip_address", "netmask", "subnet", "name", "first_seen_at", "last_seen_at", "computer_id")
+# Everything but the MAC and the first sighting moves with each scan.
+_UPDATED = ("ip_address", "netmask", "subnet", "name", "last_seen_at", "computer_id")
+
+
+def _upsert_sql() -> str:
+    """One row's upsert, in the dialect of the database (bound values only).
+
+    ``bulk_create(update_conflicts=True)`` wrote the same statement but built a model
+    instance per host and one very long statement per batch: about 10 times slower than a
+    plain INSERT of the same rows (bench/ipdiscover.py).
+    """
+    quote = connection.ops.quote_name
+    table = quote(DiscoveredDevice._meta.db_table)
+    columns = ", ".join(quote(column) for column in _COLUMNS)
+    values = ", ".join(["%s"] * len(_COLUMNS))
+    if connection.vendor == "mysql":
+        updates = ", ".join(f"{quote(c)} = VALUES({quote(c)})" for c in _UPDATED)
+        conflict = f"ON DUPLICATE KEY UPDATE {updates}"
+    else:
+        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in _UPDATED)
+        conflict = f"ON CONFLICT ({quote('mac')}) DO UPDATE SET {updates}"
+    return f"INSERT INTO {table} ({columns}) VALUES ({values}) {conflict}"  # noqa: S608 - model names
 
 
 def link_computer(computer: Computer, macs: Iterable[str]) -> None:
