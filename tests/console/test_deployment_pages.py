@@ -375,3 +375,22 @@ def test_an_upload_sent_by_the_progress_script_gets_the_package_page_to_open(adm
     assert response.json() == {"location": f"/packages/{package.package_id}/"}
     # The message waits for that page.
     assert "2 fragments" in get(admin_console, f"/packages/{package.package_id}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("fr", ["Paquets", "Construire un paquet", "Paquets activés"]),
+        ("es", ["Paquetes", "Construir un paquete"]),
+    ],
+)
+def test_the_package_pages_speak_french_and_spanish(
+    admin_console: Client, administrator: Any, language: str, words: list[str]
+) -> None:
+    administrator.profile.language = language
+    administrator.profile.save()
+    html = get(admin_console, "/packages/").content.decode()
+    for word in words:
+        assert word in html
+    build = get(admin_console, "/packages/new/").content.decode()
+    assert {"fr": "Taille des fragments", "es": "Tamaño de los fragmentos"}[language] in build
