@@ -556,3 +556,13 @@ def addable_groups(*, administrator: bool) -> QuerySet[Group]:
     """The static groups a user may put computers into (users: the visible ones), by name."""
     query = Group.objects.filter(criteria__isnull=True).order_by("name")
     return query if administrator else query.filter(visible=True)
+
+
+def ipdiscover_switched_off(computer_id: int) -> bool:
+    """Whether one of the computer's groups says IPDISCOVER ``never`` (protocol.md §4.5: OCS
+    sends no IP discovery to a computer with a group at IPDISCOVER 0, when
+    IPDISCOVER_USE_GROUPS is on; the caller checks that setting)."""
+    groups = GroupMember.objects.filter(computer_id=computer_id).exclude(kind=GroupMember.EXCLUDED)
+    return SettingOverride.objects.filter(
+        group_id__in=groups.values("group_id"), name=IPDISCOVER_OVERRIDE, value=IPDISCOVER_NEVER
+    ).exists()
