@@ -24,6 +24,7 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from ocelot.inventory import groups
 from ocelot.inventory.contact import ScanProvider
 from ocelot.inventory.models import Computer, NetworkInterface
 from ocelot.ipdiscover import discovered
@@ -58,9 +59,16 @@ def eligible(computer: Computer, settings: dict[str, int | str]) -> bool:
     parts = split_user_agent(computer.user_agent)
     if parts is None or parts[0] not in SCANNING_AGENTS:
         return False
+    if _switched_off_by_groups(computer, settings):
+        return False
     if int(settings["IPDISCOVER_NO_POSTPONE"]):
         return True
     return computer.fidelity >= MIN_FIDELITY and computer.quality != 0
+
+
+def _switched_off_by_groups(computer: Computer, settings: dict[str, int | str]) -> bool:
+    """A group of the computer says IPDISCOVER never (protocol.md §4.5, IPDISCOVER_USE_GROUPS)."""
+    return bool(int(settings["IPDISCOVER_USE_GROUPS"])) and groups.ipdiscover_switched_off(computer.pk)
 
 
 def candidate_subnets(computer: Computer) -> list[Subnetwork]:
@@ -140,7 +148,10 @@ def after_inventory(
     discovered.store_scan(
         inventory.discovered_hosts, subnet=scanner.subnet, netmask=scanner.netmask, now=timezone.now()
     )
-    if scanner.role == Scanner.ELECTED and scanner_count(scanner.subnet) > int(settings["IPDISCOVER"]):
+    if scanner.role == Scanner.ELECTED and (
+        scanner_count(scanner.subnet) > int(settings["IPDISCOVER"])
+        or _switched_off_by_groups(computer, settings)
+    ):
         scanner.delete()
 
 
