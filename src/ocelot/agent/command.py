@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--lazy", action="store_const", const=True, help="contact the server only when PROLOG_FREQ has passed"
     )
+    parser.add_argument("--ipdisc", metavar="NETWORK", help="run IP discovery of NETWORK with each inventory")
+    parser.add_argument(
+        "--fastip", action="store_const", const=True, help="IP discovery of 5 addresses only (for tests)"
+    )
     parser.add_argument("--logfile", type=Path, help="log to this file instead of stderr")
     parser.add_argument(
         "--logfile-maxsize", type=int, default=10, metavar="MB", help="rotate the log file at this size (10)"

@@ -47,6 +47,9 @@ class Options:
     lazy: bool = False
     logfile: Path | None = None
     timeout: float = 180.0
+    # IP discovery (agent/ipdiscover.py): scan this network with every inventory; 5 addresses only.
+    ipdisc: str | None = None
+    fastip: bool = False
 
     @property
     def sends(self) -> bool:

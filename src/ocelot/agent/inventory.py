@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -165,9 +166,11 @@ def build_request(
     changed_bits: int,
     account_info: list[tuple[str, str]],
     package_history: list[str] | None,
+    extra: Sequence[Node] = (),
 ) -> bytes:
-    """The INVENTORY request document (UTF-8 XML, not compressed)."""
-    content: list[Node] = []
+    """The INVENTORY request document (UTF-8 XML, not compressed); ``extra`` elements
+    (an IP-discovery report) go into CONTENT as they are."""
+    content: list[Node] = list(extra)
     for key, value in account_info:
         pair = [Node("KEYNAME", text=clean(key)), Node("KEYVALUE", text=clean(value))]
         content.append(Node("ACCOUNTINFO", children=pair))

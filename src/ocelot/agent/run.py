@@ -19,6 +19,7 @@ from ocelot.agent.config import Options
 from ocelot.agent.deployment.engine import deploy_after_contact
 from ocelot.agent.host import Host, MachineHost
 from ocelot.agent.inventory import build_request, checksum, collect, section_hashes
+from ocelot.agent.ipdiscover import discover
 from ocelot.agent.state import AgentState, vardir_for, write_atomically
 from ocelot.protocol.sections import ALL_AGENT_BITS
 from ocelot.protocol.xmltree import Node, to_document
@@ -138,6 +139,13 @@ def run_network(options: Options, host: Host, now: float | None = None) -> int:
             changed_bits=bits,
             account_info=state.account_info(),
             package_history=state.package_history(),
+            extra=discover(
+                host,
+                collected.sections,
+                answer.options if answer else (),
+                forced_network=options.ipdisc,
+                fast=options.fastip,
+            ),
         )
         log.debug("sending INVENTORY (CHECKSUM %d):\n%s", bits, document.decode("utf-8", errors="replace"))
         reply = client.post(document)
