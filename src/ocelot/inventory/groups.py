@@ -46,7 +46,7 @@ from ocelot.inventory.computer_queries import (
 from ocelot.inventory.models import Computer, Group, GroupMember, SettingOverride
 from ocelot.inventory.search import Criterion, SearchError, criteria_q
 from ocelot.inventory.setting_catalogue import SettingError, definition
-from ocelot.inventory.setting_values import global_value, global_values
+from ocelot.inventory.setting_values import clear_override, global_value, global_values, set_override
 
 log = logging.getLogger(__name__)
 
@@ -545,10 +545,18 @@ def update_group_settings(group: Group, submitted: Mapping[str, str]) -> list[st
     with transaction.atomic():
         for name in changed:
             value = wanted[name]
-            if value is None:
-                SettingOverride.objects.filter(group=group, name=name).delete()
+            if name == IPDISCOVER_OVERRIDE:
+                # Not a catalogue value (the global IPDISCOVER is a count): stored as typed.
+                if value is None:
+                    SettingOverride.objects.filter(group=group, name=name).delete()
+                else:
+                    SettingOverride.objects.update_or_create(
+                        group=group, name=name, defaults={"value": value}
+                    )
+            elif value is None:
+                clear_override(name, group=group)
             else:
-                SettingOverride.objects.update_or_create(group=group, name=name, defaults={"value": value})
+                set_override(name, value, group=group)
     return changed
 
 
