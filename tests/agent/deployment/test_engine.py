@@ -339,3 +339,20 @@ def test_resume_without_a_prolog_goes_on_with_the_packages_on_disk(
     assert site.requests == ["/download/1700000130/1700000130-2"]
     assert site.results == [("1700000130", "SUCCESS")]
     assert clock.sleeps[0] == 2  # the kept FRAG_LATENCY
+
+
+def test_a_missing_launch_file_or_an_empty_command_is_an_execution_error(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock
+) -> None:
+    archive = tar_gz(("other.sh", b"exit 0\n"))
+    site.publish(build("1700000140", archive, action="LAUNCH", argument="setup.sh", signer=pki.signing_key))
+    site.publish(build("1700000141", archive, argument="", signer=pki.signing_key))
+    site.publish(
+        build("1700000142", archive, action="LAUNCH", argument="../other.sh", signer=pki.signing_key)
+    )
+    deploy(engine(site, vardir, pki, clock), *[site.pack_param(f"170000014{n}") for n in range(3)])
+    assert sorted(site.results) == [
+        ("1700000140", "ERR_EXECUTE"),
+        ("1700000141", "ERR_EXECUTE_PACK"),
+        ("1700000142", "ERR_EXECUTE"),
+    ]

@@ -78,6 +78,9 @@ def run_action(info: PackageInfo, work_dir: Path, vardir: Path, timeout: float) 
         if os.path.isabs(argv[0]) or ".." in Path(argv[0]).parts or not program.is_file():
             log.warning("package %s: %s is not a file of the package", info.package_id, argv[0])
             return codes.EXECUTE
-        program.chmod(0o755)
+        try:
+            program.chmod(0o755)
+        except OSError:
+            return codes.EXECUTE
         return _run([f"./{argv[0]}", *argv[1:]], work_dir, timeout)
     return _run(["/bin/sh", "-c", argument], work_dir, timeout)
