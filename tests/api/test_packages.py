@@ -21,6 +21,7 @@ from ocelot.deployment.uploads import StagedUpload, stream_uploads_to_disk
 from ocelot.inventory.models import Computer
 from tests.api.conftest import Caller
 from tests.deployment.archives import tar_gz, zip_file
+from tests.deployment.test_build import mounted_tmpfs
 
 pytestmark = pytest.mark.django_db
 
@@ -315,3 +316,19 @@ def test_the_statistics_refuse_unknown_parameters_and_activations(admin: Caller)
         admin.get(f"/api/v1/packages/{pid}/statistics", {"status": "x"}).json()["code"] == "unknown_parameter"
     )
     assert admin.get(f"/api/v1/packages/{pid}/statistics", {"activation": "9"}).status_code == 404
+
+
+def test_a_disk_that_fills_during_the_upload_is_a_json_507_and_keeps_nothing(
+    admin: Caller, home: Path
+) -> None:
+    staging = home / "packages" / "staging"
+    staging.parent.mkdir(parents=True)
+    with mounted_tmpfs(staging, "1m"):
+        response = upload(admin, tar_gz(("run.sh", SCRIPT), ("big.bin", os.urandom(3 * 1024 * 1024))))
+        assert response.status_code == 507
+        assert response.json() == {
+            "code": "storage_error",
+            "message": "The uploaded archive could not be stored: No space left on device.",
+        }
+        assert list(staging.iterdir()) == []
+    assert Package.objects.count() == 0

@@ -31,7 +31,7 @@ from ocelot.deployment.download_estimate import current_latencies, estimates_by_
 from ocelot.deployment.fragments import parse_fragment_size
 from ocelot.deployment.groups import find_group
 from ocelot.deployment.models import Activation, Package
-from ocelot.deployment.uploads import stream_uploads_to_disk
+from ocelot.deployment.uploads import check_upload, stream_uploads_to_disk
 from ocelot.inventory.search import MAX_CRITERIA, Criterion, search
 
 router = Router(tags=["packages"])
@@ -283,6 +283,7 @@ def create_package(
     request: HttpRequest, form: Form[PackageForm], file: File[UploadedFile | None] = None
 ) -> Status[dict[str, Any]]:
     user = administrator(request)
+    check_upload(request)
     notify = form.notify_text is not None or form.notify_countdown is not None
     build = PackageRequest(
         name=form.name,

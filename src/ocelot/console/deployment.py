@@ -51,7 +51,7 @@ from ocelot.deployment.errors import ActivationCheckError, PackageError, Package
 from ocelot.deployment.fragments import DEFAULT_FRAGMENT_SIZE, parse_fragment_size
 from ocelot.deployment.groups import find_group
 from ocelot.deployment.models import Activation, Package
-from ocelot.deployment.uploads import stream_uploads_to_disk
+from ocelot.deployment.uploads import check_upload, stream_uploads_to_disk
 from ocelot.inventory.models import Computer
 from ocelot.inventory.search import SearchError, criteria_from_params, search
 from ocelot.protocol.info_file import ACTIONS, MAX_FRAGMENTS
@@ -233,6 +233,7 @@ def package_build(request: HttpRequest) -> HttpResponse:
 def _build(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
     try:
+        check_upload(request)
         build = package_request(request.POST, str(upload.name or "") if upload is not None else "")
         # A file on disk in staging/ (StagingUploadHandler): read, seek and tell as a file.
         package = build_package(build, cast(BinaryIO, upload) if upload is not None else None)
