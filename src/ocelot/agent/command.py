@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fastip", action="store_const", const=True, help="IP discovery of 5 addresses only (for tests)"
     )
+    parser.add_argument(
+        "--unsigned-packages",
+        action="store_const",
+        const=True,
+        help="deploy unsigned packages even when the server's signing key is known (default: refuse them)",
+    )
     parser.add_argument("--logfile", type=Path, help="log to this file instead of stderr")
     parser.add_argument(
         "--logfile-maxsize", type=int, default=10, metavar="MB", help="rotate the log file at this size (10)"

@@ -50,6 +50,8 @@ class Options:
     # IP discovery (agent/ipdiscover.py): scan this network with every inventory; 5 addresses only.
     ipdisc: str | None = None
     fastip: bool = False
+    # Deployment (agent/deployment/signature.py): accept unsigned info files even with a pinned key.
+    unsigned_packages: bool = False
 
     @property
     def sends(self) -> bool:
