@@ -179,6 +179,7 @@ def _deploy(
         verify=options.ssl,
         ca_file=ca_file,
         timeout=options.timeout,
+        accept_unsigned=options.unsigned_packages,
     )
 
 

@@ -155,3 +155,11 @@ def test_killed_at_random_moments_many_times_it_installs_exactly_once(
     assert DownloadStore(vardir).history() == ["1700000330"]
     assert not (vardir / "download" / "1700000330").exists()
     assert DownloadStore(vardir).pending_results() == []
+
+
+def test_the_unsigned_packages_option_reaches_the_engine(site: Site, pki: Pki, tmp_path: Path) -> None:
+    site.publish(build("1700000302", tar_gz(("install.sh", b"exit 0\n")), priority=1))  # unsigned
+    site.prolog = prolog_reply(download_option(site.pack_param("1700000302")))
+    assert main(agent_argv(site, tmp_path / "refusing", pki)) == 0
+    assert main([*agent_argv(site, tmp_path / "accepting", pki), "--unsigned-packages"]) == 0
+    assert site.results == [("1700000302", "ERR_BAD_SIGNATURE"), ("1700000302", "SUCCESS")]

@@ -356,3 +356,17 @@ def test_a_missing_launch_file_or_an_empty_command_is_an_execution_error(
         ("1700000141", "ERR_EXECUTE_PACK"),
         ("1700000142", "ERR_EXECUTE"),
     ]
+
+
+def test_the_unsigned_packages_setting_lets_unsigned_info_through_but_never_a_bad_signature(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    site.publish(build("1700000150", installer(marker), priority=1))  # unsigned
+    forged = build("1700000151", installer(marker), priority=1, signer=pki.signing_key)
+    forged.info = forged.info.replace(b'PRI="1"', b'PRI="2"')
+    site.publish(forged)
+    run = engine(site, vardir, pki, clock)
+    run.accept_unsigned = True
+    deploy(run, site.pack_param("1700000150"), site.pack_param("1700000151"))
+    assert sorted(site.results) == [("1700000150", "SUCCESS"), ("1700000151", "ERR_BAD_SIGNATURE")]

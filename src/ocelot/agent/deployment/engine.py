@@ -82,6 +82,7 @@ class Engine:
         fetcher: Fetcher,
         clock: Clock | None = None,
         public_key: bytes | None = None,
+        accept_unsigned: bool = False,
         command_timeout: float | None = None,
     ) -> None:
         self.vardir = vardir
@@ -91,6 +92,7 @@ class Engine:
         self.fetcher = fetcher
         self.clock = clock or Clock()
         self.public_key = public_key
+        self.accept_unsigned = accept_unsigned
         self.command_timeout = command_timeout
         self.conf = DownloadConf()
 
@@ -212,7 +214,7 @@ class Engine:
             self._finish(package_id, codes.DOWNLOAD_INFO)
             return
         try:
-            content = signed_content(data, self.public_key)
+            content = signed_content(data, self.public_key, accept_unsigned=self.accept_unsigned)
             read_info(content, package_id)
         except SignatureError as exc:
             log.warning("package %s refused: %s", package_id, exc)
@@ -390,6 +392,7 @@ def deploy_after_contact(
     verify: bool,
     ca_file: Path | None,
     timeout: float,
+    accept_unsigned: bool = False,
     clock: Clock | None = None,
 ) -> None:
     """The hook of an agent run: deploy what the PROLOG reply announced, when it says ON=1."""
@@ -412,6 +415,7 @@ def deploy_after_contact(
             fetcher=Fetcher(context, timeout=min(timeout, 60.0)),
             clock=clock,
             public_key=public_key,
+            accept_unsigned=accept_unsigned,
         ).deploy(announcement)
     except OSError as exc:
         # The state directory itself cannot be written (a full disk, a read-only mount):

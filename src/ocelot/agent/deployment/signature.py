@@ -6,7 +6,9 @@ it knows a key, an info file must carry a valid signature (a bad or missing one 
 ``ERR_BAD_SIGNATURE``, and nothing of the package is fetched or run); the signed bytes
 are what is then parsed. Without a key (an OCS server), info files are taken as TLS gave
 them. ``cryptography`` is optional on the agent: with a key but without it, the agent
-cannot check and refuses, rather than run something unverified.
+cannot check and refuses, rather than run something unverified. The setting
+``unsigned_packages`` (``--unsigned-packages``) lets unsigned info files through anyway
+(issue 5: "a setting decides whether unsigned packages are refused").
 """
 
 from __future__ import annotations
@@ -34,13 +36,20 @@ def find_public_key(vardir: Path, ca_file: Path | None) -> Path | None:
     return None
 
 
-def signed_content(data: bytes, public_key_pem: bytes | None) -> bytes:
-    """The bytes to parse: the verified signed part when a key is known, else the file as is."""
+def signed_content(data: bytes, public_key_pem: bytes | None, *, accept_unsigned: bool = False) -> bytes:
+    """The bytes to parse: the verified signed part when a key is known, else the file as is.
+
+    ``accept_unsigned`` (``--unsigned-packages``) lets an info file without any signature
+    through even with a key; a signature that is there must still be good.
+    """
     if public_key_pem is None:
         return data
     try:
         signed, signature = split_signature(data)
     except ProtocolError as exc:
+        if accept_unsigned and exc.reason == "info_unsigned":
+            log.warning("an unsigned info file is accepted (--unsigned-packages)")
+            return data
         raise SignatureError(f"the info file is not signed ({exc})") from exc
     try:
         from cryptography.exceptions import InvalidSignature
