@@ -274,6 +274,23 @@ def statistics(
     return PackageStatistics(package, categories, dict(sorted(statuses.items())))
 
 
+def category_counts_by_activation(
+    package: Package | None = None, *, computers: QuerySet[Computer] | None = None
+) -> dict[int, dict[str, int]]:
+    """Per activation id, how many assignments are in each category, in one query (the
+    activation list's Not notified / Success / Errors columns, seeds 002)."""
+    query = Assignment.objects.all()
+    if package is not None:
+        query = query.filter(package=package)
+    if computers is not None:
+        query = query.filter(computer__in=computers.values("pk"))
+    counts: dict[int, dict[str, int]] = {}
+    for row in query.values("activation_id", "status").order_by().annotate(count=Count("id")):
+        categories = counts.setdefault(row["activation_id"], dict.fromkeys(CATEGORIES, 0))
+        categories[classify(row["status"])] += row["count"]
+    return counts
+
+
 def computers_with_status(package: Package, status: str) -> list[int]:
     """The computers behind one number of the statistics (an exact status or a category)."""
     query = Assignment.objects.filter(package=package)
