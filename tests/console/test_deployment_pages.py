@@ -394,3 +394,49 @@ def test_the_package_pages_speak_french_and_spanish(
         assert word in html
     build = get(admin_console, "/packages/new/").content.decode()
     assert {"fr": "Taille des fragments", "es": "Tamaño de los fragmentos"}[language] in build
+
+
+def test_the_package_list_costs_the_same_queries_whatever_the_number_of_activations(
+    admin_console: Client, django_assert_max_num_queries: Any, fleet: dict[str, Computer]
+) -> None:
+    first = activated("first")
+    assign(first, [computer.pk for computer in fleet.values()])
+    get(admin_console, "/packages/")  # warm the session and the profile
+    with django_assert_max_num_queries(12) as one:
+        get(admin_console, "/packages/")
+    for number in range(4):
+        more = activated(f"more-{number}")
+        assign(more, [fleet["paris-01"].pk])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        html = get(admin_console, "/packages/").content.decode()
+    assert html.count("/statistics/?activation=") == 5
+
+
+HOSTILE = '<script>alert("x")</script>&amp;'
+
+
+def test_hostile_package_names_and_texts_stay_inert_everywhere(
+    admin_console: Client, fleet: dict[str, Computer]
+) -> None:
+    request = PackageRequest(
+        name=HOSTILE, os="linux", action="EXECUTE", command=HOSTILE, notify_user=True, notify_text=HOSTILE
+    )
+    package = build_package(request, None)
+    activation = activate(
+        package, "ocs.example.org/download", "ocs.example.org/download", check=False
+    ).activation
+    computer = fleet["paris-01"]
+    assign(activation, [computer.pk])
+    Assignment.objects.update(status=HOSTILE[:60])
+    pages = [
+        "/packages/",
+        f"/packages/{package.package_id}/",
+        f"/packages/{package.package_id}/statistics/",
+        f"/packages/{package.package_id}/delete/",
+        f"/computers/{computer.pk}/",
+        "/computers/",
+    ]
+    for url in pages:
+        html = get(admin_console, url).content.decode()
+        assert "<script>alert" not in html, url
+        assert "&lt;script&gt;alert" in html, url

@@ -123,11 +123,12 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 def activation_rows(scope: QuerySet[Computer] | None, package: Package | None = None) -> list[dict[str, Any]]:
     """Each activation with its Not notified / Success / Errors counts (seeds 002 "Activated packages")."""
-    rows = []
-    for activation in activations.activations(package):
-        stats = assignment.statistics(activation.package, activation, computers=scope)
-        rows.append({"activation": activation, "stats": stats, "categories": stats.categories})
-    return rows
+    counts = assignment.category_counts_by_activation(package, computers=scope)
+    empty = dict.fromkeys(assignment.CATEGORIES, 0)
+    return [
+        {"activation": activation, "categories": counts.get(activation.pk, empty)}
+        for activation in activations.activations(package)
+    ]
 
 
 @console_view
