@@ -269,6 +269,12 @@ class Engine:
     def _period(self, active: list[Active]) -> bool:
         moved = False
         finished: set[str] = set()
+
+        def pause(seconds: int) -> None:
+            # Latencies space out work still to do; once every package is finished, the run ends.
+            if len(finished) < len(active):
+                self.clock.sleep(seconds)
+
         for cycle in range(1, self.conf.period_length + 1):
             left = [item for item in active if item.package_id not in finished]
             if not left:
@@ -280,7 +286,7 @@ class Engine:
                     moved |= step_moved
                     if done:
                         finished.add(item.package_id)
-                    self.clock.sleep(self.conf.frag_latency)
+                    pause(self.conf.frag_latency)
                 continue
             for item in left:
                 if cycle % item.info.priority == 0:
@@ -288,9 +294,9 @@ class Engine:
                     moved |= step_moved
                     if done:
                         finished.add(item.package_id)
-                    self.clock.sleep(self.conf.frag_latency)
-            self.clock.sleep(self.conf.cycle_latency)
-        self.clock.sleep(self.conf.period_latency)
+                    pause(self.conf.frag_latency)
+            pause(self.conf.cycle_latency)
+        pause(self.conf.period_latency)
         return moved
 
     def _step(self, item: Active) -> tuple[bool, bool]:
