@@ -21,12 +21,12 @@ from ocelot.accounts import audit
 from ocelot.accounts.roles import is_administrator, visible_computers
 from ocelot.api.auth import AdministratorAuth, administrators_only
 from ocelot.api.errors import ApiError, not_found
-from ocelot.api.requests import address_of, administrator, refuse_unknown_parameters
-from ocelot.api.schemas import Error
+from ocelot.api.requests import address_of, administrator, page, refuse_unknown_parameters
+from ocelot.api.schemas import Error, Page, Paging
 from ocelot.deployment import activation as activations
 from ocelot.deployment import assignment
 from ocelot.deployment.build import PackageRequest, build_package
-from ocelot.deployment.catalogue import delete_package, packages
+from ocelot.deployment.catalogue import delete_package
 from ocelot.deployment.download_estimate import current_latencies, estimates_by_priority
 from ocelot.deployment.fragments import parse_fragment_size
 from ocelot.deployment.groups import find_group
@@ -257,10 +257,14 @@ def _activation_of(package: Package, activation_id: int | None) -> Activation:
 # ---------------------------------------------------------------- packages
 
 
-@router.get("/packages", response=list[PackageItem], summary="Every package, newest first")
-def list_packages(request: HttpRequest) -> list[dict[str, Any]]:
+class PackagePage(Page):
+    items: list[PackageItem]
+
+
+@router.get("/packages", response={200: PackagePage, 400: Error}, summary="Every package, newest first")
+def list_packages(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
     refuse_unknown_parameters(request, ())
-    return [package_item(package) for package in packages()]
+    return page(Package.objects.order_by("-package_id"), paging.limit, paging.offset, package_item)
 
 
 @router.get(
