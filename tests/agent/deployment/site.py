@@ -163,6 +163,8 @@ class Site:
     result_status: list[int] = field(default_factory=list)  # statuses to answer first, then 200
     delay: float = 0.0  # seconds before each fragment is served
     without_length: bool = False  # fragments sent without Content-Length, ended by closing
+    ranges: list[str] = field(default_factory=list)  # the Range headers received
+    honour_ranges: bool = True  # False: answer range requests with the whole file (200)
     prolog: bytes | None = None  # the PROLOG reply, for runs of the whole agent
     info_host: str = ""
     pack_host: str = ""
@@ -232,7 +234,22 @@ def serving(site: Site, pki: Pki) -> Iterator[Site]:
                 return
             if site.delay and not self.path.endswith("/info"):
                 time.sleep(site.delay)
-            self.send_response(200)
+            asked = self.headers.get("Range")
+            if asked is not None:
+                with site.lock:
+                    site.ranges.append(asked)
+            if (
+                asked is not None
+                and site.honour_ranges
+                and asked.startswith("bytes=")
+                and asked.endswith("-")
+            ):
+                start = int(asked[len("bytes=") : -1])
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                body = body[start:]
+            else:
+                self.send_response(200)
             if site.without_length and not self.path.endswith("/info"):
                 self.send_header("Connection", "close")
                 self.close_connection = True

@@ -131,11 +131,45 @@ def test_a_proxy_dropping_connections_mid_fragment_is_retried_and_resumed(
     with dropping_proxy(site.pack_host, drops=2, after=len(package.fragments[0]) // 2) as proxy:
         pack = site.pack_param("1700000030", PACK_LOC=f"{proxy}/download")
         deploy(engine(site, vardir, pki, clock), pack)
-    # Two cut fragment downloads, retried in the next cycles; nothing was saved half-done.
+    # Two cut fragment downloads, retried in the next cycles, each continuing where the
+    # last one stopped (HTTP ranges: the fragment's SHA-256 is known).
     assert site.fragment_requests()[:3] == ["1700000030-1"] * 3
     assert site.fragment_requests()[3:] == ["1700000030-2", "1700000030-3"]
+    offsets = [int(r.removeprefix("bytes=").removesuffix("-")) for r in site.ranges]
+    assert len(offsets) == 2 and 0 < offsets[0] < offsets[1] < len(package.fragments[0])
     assert site.results == [("1700000030", "SUCCESS")]
     assert marker.read_bytes().startswith(b"installed\n")
+
+
+def test_a_server_ignoring_ranges_or_a_bad_kept_part_gives_a_whole_fragment_again(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    package = build("1700000031", installer(tmp_path / "m"), fragments=1, priority=1, signer=pki.signing_key)
+    site.publish(package)
+    whole = site.files.pop("/download/1700000031/1700000031-1")
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000031"))
+    # What a crash mid-write could leave: a part whose bytes are not the fragment's.
+    (vardir / "download" / "1700000031" / ".1700000031-1.part").write_bytes(b"x" * 10)
+    site.files["/download/1700000031/1700000031-1"] = whole
+    site.requests.clear()
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000031"))
+    assert site.ranges == ["bytes=10-"]  # continued, found wrong, then fetched whole
+    assert site.fragment_requests() == ["1700000031-1", "1700000031-1"]
+    assert site.results == [("1700000031", "SUCCESS")]
+
+    # A server that answers a range request with the whole file (200): taken whole.
+    site.results.clear()
+    site.ranges.clear()
+    site.honour_ranges = False
+    other = tmp_path / "other"
+    other.mkdir()
+    site.files.pop("/download/1700000031/1700000031-1")
+    deploy(engine(site, other, pki, clock), site.pack_param("1700000031"))
+    (other / "download" / "1700000031" / ".1700000031-1.part").write_bytes(whole[:10])
+    site.files["/download/1700000031/1700000031-1"] = whole
+    deploy(engine(site, other, pki, clock), site.pack_param("1700000031"))
+    assert site.ranges == ["bytes=10-"]
+    assert site.results == [("1700000031", "SUCCESS")]
 
 
 def test_a_tampered_fragment_gives_bad_digest_and_nothing_runs(

@@ -320,8 +320,13 @@ class Engine:
             return True, True
         url = f"{info.protocol}://{item.pack.pack_location}/{package_id}/{package_id}-{number}"
         try:
+            # Continuing a cut download is safe only when the fragment's SHA-256 is known.
             fetched = self.fetcher.get_file(
-                url, target, expected.size if expected else MAX_FRAGMENT, max(free, 0)
+                url,
+                target,
+                expected.size if expected else MAX_FRAGMENT,
+                max(free, 0),
+                resume=expected is not None,
             )
         except FetchError as exc:
             log.warning("package %s: fragment %d not fetched (retried later): %s", package_id, number, exc)
@@ -332,6 +337,12 @@ class Engine:
             return True, True
         if expected is not None and (fetched.size != expected.size or fetched.sha256 != expected.sha256):
             fetched.path.unlink()
+            if fetched.resumed:
+                # The kept part may be what was wrong (a crash mid-write): fetched whole next time.
+                log.warning(
+                    "package %s: resumed fragment %d does not match; fetching it whole", package_id, number
+                )
+                return False, False
             log.warning("package %s: fragment %d does not match its SHA-256", package_id, number)
             self._finish(package_id, codes.BAD_DIGEST)
             return True, True

@@ -38,11 +38,12 @@ def is_out_of_space(exc: OSError) -> bool:
 
 @dataclass(frozen=True)
 class Fetched:
-    """A downloaded temporary file, its size and SHA-256."""
+    """A downloaded temporary file, its size and SHA-256; ``resumed`` when a cut download was continued."""
 
     path: Path
     size: int
     sha256: str
+    resumed: bool = False
 
 
 class Fetcher:
@@ -68,41 +69,75 @@ class Fetcher:
         finally:
             connection.close()
 
-    def get_file(self, url: str, target: Path, limit: int, free_bytes: int | None = None) -> Fetched:
-        """Stream ``url`` to a temporary file beside ``target`` (fsynced, not yet renamed)."""
-        connection, response = self._open(url)
+    def get_file(
+        self, url: str, target: Path, limit: int, free_bytes: int | None = None, *, resume: bool = False
+    ) -> Fetched:
+        """Stream ``url`` to a temporary file beside ``target`` (fsynced, not yet renamed).
+
+        With ``resume`` (the caller checks the result against a SHA-256 it knows), a
+        temporary file left by a cut download is continued with an HTTP range request and
+        kept when this download is cut too; a server that ignores ranges sends it all again.
+        """
         temporary = target.with_name(f".{target.name}.part")
+        offset = 0
+        if resume:
+            with contextlib.suppress(OSError):
+                offset = temporary.stat().st_size
+            if offset >= limit:
+                offset = 0
+        connection, response = self._open(url, {"Range": f"bytes={offset}-"} if offset else {})
+        if response.status != 206:
+            offset = 0  # a whole file (200): start again
+        elif not (response.getheader("Content-Range") or "").startswith(f"bytes {offset}-"):
+            connection.close()
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise FetchError(f"{url}: the server answered another range than asked")
+        keep = False
         try:
             length = response.getheader("Content-Length")
             expected = int(length) if length is not None and length.isdigit() else None
-            if expected is not None and expected > limit:
-                raise FetchError(f"{url}: {expected} bytes is more than the {limit} expected")
+            if expected is not None and offset + expected > limit:
+                raise FetchError(f"{url}: {offset + expected} bytes is more than the {limit} expected")
             if expected is not None and free_bytes is not None and expected > free_bytes:
                 raise OutOfSpaceError(f"{url}: {expected} bytes do not fit on the disk")
             digest = hashlib.sha256()
-            size = 0
-            with open(temporary, "wb") as out:
+            if offset:
+                with open(temporary, "rb") as done:
+                    while chunk := done.read(CHUNK):
+                        digest.update(chunk)
+            size = offset
+            keep = resume
+            with open(temporary, "ab" if offset else "wb") as out:
                 while True:
                     chunk = response.read(CHUNK)
                     if not chunk:
                         break
                     size += len(chunk)
                     if size > limit:
+                        keep = False
                         raise FetchError(f"{url}: more than the {limit} bytes expected")
                     digest.update(chunk)
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            if expected is not None and size != expected:
-                raise FetchError(f"{url}: {size} of {expected} bytes received")
-            return Fetched(temporary, size, digest.hexdigest())
+            if expected is not None and size != offset + expected:
+                raise FetchError(f"{url}: {size - offset} of {expected} bytes received")
+            return Fetched(temporary, size, digest.hexdigest(), resumed=offset > 0)
         except (OSError, http.client.HTTPException) as exc:
             # A dropped connection mid-body is IncompleteRead (an HTTPException), not an OSError.
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-            if isinstance(exc, OSError) and is_out_of_space(exc):
+            full = isinstance(exc, OSError) and is_out_of_space(exc)
+            if full or not keep:
+                with contextlib.suppress(OSError):
+                    temporary.unlink()
+            if isinstance(exc, OSError) and full:
                 raise OutOfSpaceError(f"{target}: {exc.strerror}") from exc
             raise FetchError(f"{url}: {exc or type(exc).__name__}") from exc
+        except FetchError:
+            if not keep:
+                with contextlib.suppress(OSError):
+                    temporary.unlink()
+            raise
         except BaseException:
             with contextlib.suppress(OSError):
                 temporary.unlink()
@@ -110,7 +145,9 @@ class Fetcher:
         finally:
             connection.close()
 
-    def _open(self, url: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    def _open(
+        self, url: str, headers: dict[str, str] | None = None
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(f"not a download URL: {url}")
@@ -125,12 +162,14 @@ class Fetcher:
         except ValueError as exc:  # a bad port
             raise FetchError(f"not a download URL: {url}") from exc
         try:
-            connection.request("GET", parts.path or "/", headers={"User-Agent": USER_AGENT})
+            connection.request(
+                "GET", parts.path or "/", headers={"User-Agent": USER_AGENT, **(headers or {})}
+            )
             response = connection.getresponse()
         except (OSError, http.client.HTTPException, ValueError) as exc:
             connection.close()
             raise FetchError(f"{url}: {exc or type(exc).__name__}") from exc
-        if response.status != 200:
+        if response.status != 200 and not (response.status == 206 and headers and "Range" in headers):
             connection.close()
             raise FetchError(f"{url}: HTTP {response.status} {response.reason}")
         return connection, response
