@@ -90,6 +90,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_agent_settings() -> Iterator[None]:
+    """Each test's agent requests read the settings its own transaction holds: the agent
+    endpoint's one-second cache (setting_values.agent_settings) must not carry a value
+    over from a test whose transaction was rolled back."""
+    from ocelot.inventory.setting_values import forget_agent_settings
+
+    forget_agent_settings()
+    yield
+    forget_agent_settings()
+
+
 @pytest.fixture(scope="module")
 def ocelot_server(
     django_db_setup: None,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ocelot.inventory.models import Computer, Group, GroupMember
+from ocelot.inventory import setting_values
+from ocelot.inventory.models import Computer, Group, GroupMember, Setting
 from ocelot.inventory.setting_catalogue import CATALOGUE, SettingError, definition
 from ocelot.inventory.setting_values import (
+    agent_settings,
     clear_override,
     global_value,
     global_values,
@@ -136,3 +138,22 @@ def test_an_override_names_exactly_one_target_of_an_allowed_scope() -> None:
         set_override("FREQUENCY", 1)
     with pytest.raises(SettingError):
         set_override("AUTO_DUPLICATE_LVL", 1, computer=computer)
+
+
+@pytest.mark.django_db
+def test_agents_see_a_change_made_elsewhere_within_a_second_and_one_made_here_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    default = definition("PROLOG_FREQ").default
+    assert agent_settings()["PROLOG_FREQ"] == default
+    # Another process writes the table: this process keeps its copy for up to a second.
+    Setting.objects.update_or_create(name="PROLOG_FREQ", defaults={"value": "7"})
+    assert agent_settings()["PROLOG_FREQ"] == default
+    monkeypatch.setattr(setting_values, "AGENT_SETTINGS_SECONDS", 0.0)
+    assert agent_settings()["PROLOG_FREQ"] == 7
+    monkeypatch.setattr(setting_values, "AGENT_SETTINGS_SECONDS", 3600.0)
+    assert agent_settings()["PROLOG_FREQ"] == 7
+    setting_values.set_global("PROLOG_FREQ", 3)
+    assert agent_settings()["PROLOG_FREQ"] == 3
+    setting_values.reset_global("PROLOG_FREQ")
+    assert agent_settings()["PROLOG_FREQ"] == default

@@ -24,7 +24,7 @@ from ocelot.deployment.results import record_result
 from ocelot.inventory.contact import answer_contact
 from ocelot.inventory.ingest import IngestError, store_inventory
 from ocelot.inventory.network_notice import apply_network_notice
-from ocelot.inventory.setting_values import global_values
+from ocelot.inventory.setting_values import agent_settings
 from ocelot.protocol.client_address import client_address
 from ocelot.protocol.codec import Framing, decode_body, encode_body
 from ocelot.protocol.errors import ProtocolError, TooLargeError
@@ -121,8 +121,8 @@ def answer_message(
     address = client_address(remote_addr, forwarded_for, settings.CONFIG.trusted_proxies)  # type: ignore[misc]
     try:
         body = read_limited(read, content_length)
-        # Read once per request: decoding, contact and ingest all use these values.
-        options = global_values()
+        # Decoding, contact and ingest all use these values (at most a second old).
+        options = agent_settings()
         xml, framing = decode_body(body, try_others=bool(options["COMPRESS_TRY_OTHERS"]))
         message = read_request(parse_xml(xml))
         if isinstance(message, Contact):

@@ -9,6 +9,7 @@ otherwise the global value; otherwise the catalogue default.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -45,6 +46,35 @@ def global_values() -> dict[str, int | str]:
     return values
 
 
+# The agent endpoint reads the global settings at most this often per process: on
+# PostgreSQL the read was one of the three round trips of a PROLOG. A change made
+# elsewhere (another server process, the command line) reaches agents within this time;
+# one made by this process at once (set_global, reset_global).
+AGENT_SETTINGS_SECONDS = 1.0
+_agent_settings: tuple[float, dict[str, int | str]] | None = None
+
+
+def agent_settings() -> dict[str, int | str]:
+    """The global values for the agent endpoint, at most AGENT_SETTINGS_SECONDS old.
+
+    The same dictionary is handed to every request of that second: read it, never change it.
+    """
+    global _agent_settings
+    now = time.monotonic()
+    cached = _agent_settings
+    if cached is not None and 0 <= now - cached[0] < AGENT_SETTINGS_SECONDS:
+        return cached[1]
+    values = global_values()
+    _agent_settings = (now, values)
+    return values
+
+
+def forget_agent_settings() -> None:
+    """The next agent request reads the settings from the database."""
+    global _agent_settings
+    _agent_settings = None
+
+
 def global_value(name: str) -> int | str:
     spec = definition(name)
     row = Setting.objects.filter(name=spec.name).first()
@@ -63,11 +93,13 @@ def set_global(name: str, raw: str | int) -> int | str:
         raise SettingError(f"{spec.name} can only be set per group or per computer")
     value = spec.parse(raw)
     Setting.objects.update_or_create(name=spec.name, defaults={"value": str(value)})
+    forget_agent_settings()
     return value
 
 
 def reset_global(name: str) -> None:
     Setting.objects.filter(name=definition(name).name).delete()
+    forget_agent_settings()
 
 
 def set_override(
