@@ -21,6 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.server.test_metrics_server import suite_database
+
+__all__ = ["suite_database"]  # a fixture: the suite's database, emptied afterwards
+
 PACKAGING = Path(__file__).parents[2] / "packaging"
 UNITS = sorted((PACKAGING / "systemd").iterdir())
 INSTALLED_OCELOT = "/opt/ocelot/bin/ocelot"
@@ -150,7 +154,7 @@ def test_the_server_unit_is_sandboxed_to_a_low_exposure_level(units):
 
 
 @pytest.mark.server
-def test_the_server_runs_in_the_units_sandbox(tmp_path):
+def test_the_server_runs_in_the_units_sandbox(tmp_path, suite_database):
     """What the sandbox takes away, done by hand (no systemd as PID 1 here): a read-only
     file system except the state directory and /tmp (ProtectSystem=strict, StateDirectory=,
     PrivateTmp=), no capabilities at all (CapabilityBoundingSet=) and no new privileges.
@@ -173,7 +177,7 @@ def test_the_server_runs_in_the_units_sandbox(tmp_path):
     with output.open("wb") as out:
         process = subprocess.Popen(
             [tool("unshare"), "--mount", "--propagation", "private", "sh", "-c", sandbox],
-            env=ocelot_environment(home, None),
+            env=ocelot_environment(home, suite_database),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -2,7 +2,8 @@
 
 Requests spread over the workers of one listener (and over both listeners); whichever
 worker answers the scrape must report the sum of all of them, exactly. Run with granian
-(spawned workers) and gunicorn (workers forked from a preloaded application). The same
+(spawned workers) and gunicorn (workers forked from a preloaded application), on the
+suite's database (several server processes on PostgreSQL is the production shape). The same
 run shows the log file: every worker's lines through one writer, rotated by size.
 """
 
@@ -12,13 +13,16 @@ import http.client
 import json
 import ssl
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from pytest_django import DjangoDbBlocker
 
 from tests.server.test_metrics import parse
-from tests.server_process import OcelotServer, start_server
+from tests.server_process import OcelotServer, current_test_database_url, start_server
 
 pytestmark = pytest.mark.server
 
@@ -66,8 +70,18 @@ def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[in
         connection.close()
 
 
+@pytest.fixture
+def suite_database(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
+    """The suite's test database (SQLite, PostgreSQL or MariaDB), emptied afterwards."""
+    yield current_test_database_url()
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.mark.parametrize("engine", ["granian", "gunicorn"])
-def test_counters_add_up_across_the_worker_processes_of_both_listeners(engine: str, tmp_path: Path):
+def test_counters_add_up_across_the_worker_processes_of_both_listeners(
+    engine: str, tmp_path: Path, suite_database: str
+):
     # Small log files, to see the single writer rotate them while six workers log.
     environment = {
         "OCELOT_WORKERS": "3",
@@ -75,7 +89,7 @@ def test_counters_add_up_across_the_worker_processes_of_both_listeners(engine: s
         "OCELOT_LOG_MAX_BYTES": "1000",
         "OCELOT_LOG_BACKUPS": "2",
     }
-    server = start_server(tmp_path / "home", None, environment=environment)
+    server = start_server(tmp_path / "home", suite_database, environment=environment)
     try:
         with ThreadPoolExecutor(8) as pool:
             statuses = list(pool.map(lambda n: post(server.http_port, prolog(n)), range(60)))
