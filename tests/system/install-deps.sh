@@ -6,6 +6,8 @@
 #   its inventory), for tests/communication/test_real_agent.py;
 #   Chromium for the console's browser tests (tests/browser/, Playwright drives it).
 #   systemd-analyze and logrotate, to check the units and the logrotate file in packaging/.
+#   nginx in front of two servers (tests/server/test_production_shape.py), rsync for
+#   `ocelot package sync` (tests/deployment/test_sync.py).
 #
 # As root: installs whatever is missing (one `apt-get update`, no recommends) without
 # letting the packages start their daemons. Not root: prints what is missing and fails.
@@ -20,6 +22,7 @@ PACKAGES=(
   libparse-edid-perl
   chromium fonts-dejavu-core gettext
   systemd logrotate
+  nginx rsync
 )
 
 missing=()
