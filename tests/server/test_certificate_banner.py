@@ -50,3 +50,11 @@ def test_administrators_see_the_banner_when_the_server_certificate_expires_withi
 def test_other_users_do_not_see_it(reader_console, pki_home):
     renew_server(pki_home / "pki", pki_home / "public", days=29)
     assert BANNER not in page(reader_console)
+
+
+def test_the_banner_speaks_the_administrators_language(admin_console, pki_home):
+    renew_server(pki_home / "pki", pki_home / "public", days=29)
+    french = admin_console.get("/", secure=True, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Le certificat du serveur expire le" in french
+    spanish = admin_console.get("/", secure=True, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "El certificado del servidor caduca el" in spanish
