@@ -59,7 +59,7 @@ def metrics_directory(config: Config) -> Path:
 
 
 class AgentObserver:
-    """What communication.wsgi.AgentEndpoint calls after each answer (about a microsecond)."""
+    """What communication.wsgi.AgentEndpoint calls after each answer (a few microseconds)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
