@@ -73,7 +73,11 @@ def killed(process: subprocess.Popen[bytes]) -> None:
 
 
 def publish_slow_package(site: Site, pki: Pki, marker: Path, package_id: str, install_seconds: float) -> None:
-    script = f"echo start >> {marker}\nsleep {install_seconds}\necho end >> {marker}\n".encode()
+    # The install writes its process id first: it runs in a process group of its own, which
+    # outlives a killed agent (as on any machine), and a test stops it by that id.
+    pid_file = marker.with_name(f"{package_id}.pid")
+    script = f"echo $$ > {pid_file}\necho start >> {marker}\nsleep {install_seconds}\necho end >> {marker}\n"
+    script = script.encode()
     archive = tar_gz(("install.sh", script), ("blob", os.urandom(60_000)))
     site.publish(build(package_id, archive, fragments=6, priority=1, signer=pki.signing_key))
     site.prolog = prolog_reply(download_option(site.pack_param(package_id)))
@@ -112,6 +116,8 @@ def test_killed_during_the_install_it_reports_interrupted_and_never_installs_twi
     process = start_agent(site, base, pki)
     wait_for(lambda: marker.exists() and "start" in marker.read_text())
     killed(process)
+    orphan = int((tmp_path / "1700000320.pid").read_text())
+    os.killpg(os.getpgid(orphan), signal.SIGKILL)  # the orphaned install and its sleep
     assert (
         subprocess.run(
             [sys.executable, "-m", "ocelot.agent", *agent_argv(site, base, pki)], cwd=ROOT
