@@ -8,6 +8,8 @@
 #   systemd-analyze and logrotate, to check the units and the logrotate file in packaging/.
 #   nginx in front of two servers (tests/server/test_production_shape.py), rsync for
 #   `ocelot package sync` (tests/deployment/test_sync.py).
+#   nmap and nmblookup (samba-common-bin) for the server's IP scans, iproute2 for the
+#   network namespaces of tests/ipdiscover/test_real_network.py.
 #
 # As root: installs whatever is missing (one `apt-get update`, no recommends) without
 # letting the packages start their daemons. Not root: prints what is missing and fails.
@@ -23,6 +25,7 @@ PACKAGES=(
   chromium fonts-dejavu-core gettext
   systemd logrotate
   nginx rsync
+  nmap samba-common-bin iproute2
 )
 
 missing=()
