@@ -40,7 +40,8 @@ class LogFile:
         self._pumps: list[threading.Thread] = []
 
     def write_line(self, line: str) -> None:
-        self._handler.emit(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+        # handle(), not emit(): it holds the handler's lock, and the pumps are threads.
+        self._handler.handle(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
         if self.echo:
             with self._echo_lock:
                 sys.stdout.write(line + "\n")
