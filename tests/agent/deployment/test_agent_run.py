@@ -169,3 +169,28 @@ def test_the_unsigned_packages_option_reaches_the_engine(site: Site, pki: Pki, t
     assert main(agent_argv(site, tmp_path / "refusing", pki)) == 0
     assert main([*agent_argv(site, tmp_path / "accepting", pki), "--unsigned-packages"]) == 0
     assert site.results == [("1700000302", "ERR_BAD_SIGNATURE"), ("1700000302", "SUCCESS")]
+
+
+def test_python_m_ocelot_agent_deployment_goes_on_without_a_prolog(
+    site: Site, pki: Pki, tmp_path: Path
+) -> None:
+    from ocelot.agent.deployment.__main__ import main as deployment_main
+
+    marker = tmp_path / "installs"
+    archive = tar_gz(("install.sh", f"echo done >> {marker}\n".encode()))
+    site.publish(build("1700000303", archive, fragments=2, priority=1, signer=pki.signing_key))
+    second = site.files.pop("/download/1700000303/1700000303-2")
+    site.prolog = prolog_reply(download_option(site.pack_param("1700000303")))
+    assert main(agent_argv(site, tmp_path / "base", pki)) == 0
+    assert site.results == []
+    site.files["/download/1700000303/1700000303-2"] = second
+    site.prolog = None  # a PROLOG now would be refused (400): none is sent
+    site.requests.clear()
+    assert deployment_main(agent_argv(site, tmp_path / "base", pki)) == 0
+    assert site.requests == ["/download/1700000303/1700000303-2"]
+    assert site.results == [("1700000303", "SUCCESS")]
+    empty = tmp_path / "agent.cfg"
+    empty.write_text("# no server=\n")
+    assert (
+        deployment_main(["--conf", str(empty), "--basevardir", str(tmp_path / "base")]) == 2
+    )  # which server?

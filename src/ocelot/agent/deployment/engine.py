@@ -32,6 +32,7 @@ import contextlib
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -416,6 +417,55 @@ def deploy_after_contact(
     announcement = read_announcement(options)
     if announcement is None:
         return
+    _run_engine(
+        lambda engine: engine.deploy(announcement),
+        vardir=vardir,
+        device_id=device_id,
+        server_url=server_url,
+        verify=verify,
+        ca_file=ca_file,
+        timeout=timeout,
+        accept_unsigned=accept_unsigned,
+        clock=clock,
+    )
+
+
+def resume_downloads(
+    *,
+    vardir: Path,
+    device_id: str,
+    server_url: str,
+    verify: bool,
+    ca_file: Path | None,
+    timeout: float,
+    accept_unsigned: bool = False,
+) -> None:
+    """Go on with the packages on disk under the last CONF, without a PROLOG (``__main__``)."""
+    _run_engine(
+        Engine.resume,
+        vardir=vardir,
+        device_id=device_id,
+        server_url=server_url,
+        verify=verify,
+        ca_file=ca_file,
+        timeout=timeout,
+        accept_unsigned=accept_unsigned,
+        clock=None,
+    )
+
+
+def _run_engine(
+    work: Callable[[Engine], None],
+    *,
+    vardir: Path,
+    device_id: str,
+    server_url: str,
+    verify: bool,
+    ca_file: Path | None,
+    timeout: float,
+    accept_unsigned: bool,
+    clock: Clock | None,
+) -> None:
     key_path = find_public_key(vardir, ca_file)
     try:
         public_key = key_path.read_bytes() if key_path is not None else None
@@ -425,15 +475,17 @@ def deploy_after_contact(
         log.warning("deployment skipped: %s", exc)
         return
     try:
-        Engine(
-            vardir=vardir,
-            device_id=device_id,
-            poster=client,
-            fetcher=Fetcher(context, timeout=min(timeout, 60.0)),
-            clock=clock,
-            public_key=public_key,
-            accept_unsigned=accept_unsigned,
-        ).deploy(announcement)
+        work(
+            Engine(
+                vardir=vardir,
+                device_id=device_id,
+                poster=client,
+                fetcher=Fetcher(context, timeout=min(timeout, 60.0)),
+                clock=clock,
+                public_key=public_key,
+                accept_unsigned=accept_unsigned,
+            )
+        )
     except OSError as exc:
         # The state directory itself cannot be written (a full disk, a read-only mount):
         # every state file is replaced atomically, so nothing is half-written; next run retries.
