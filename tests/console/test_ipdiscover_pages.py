@@ -58,6 +58,21 @@ def test_markup_in_a_discovered_name_is_shown_as_text(admin_console: Client, net
     assert "<script>alert(1)" not in content
 
 
+def test_analyse_is_offered_for_a_network_of_at_most_256_addresses(
+    admin_console: Client, network: dict[str, Any]
+) -> None:
+    content = page(admin_console, f"/ipdiscover/networks/{NET}/non-inventoried/")
+    assert 'name="target" value="192.168.10.0/24"' in content
+    store_scan(
+        [DiscoveredHost("172.16.3.4", "aa:bb:cc:00:01:01", "")],
+        subnet="172.16.0.0",
+        netmask="255.255.0.0",
+        now=timezone.now(),
+    )
+    wide = page(admin_console, "/ipdiscover/networks/172.16.0.0/non-inventoried/")
+    assert 'name="mode" value="analyse"' not in wide and "at most 256 addresses" in wide
+
+
 def test_register_moves_a_device_to_identified(admin_console: Client, network: dict[str, Any]) -> None:
     printer = DeviceType.objects.create(name="Printer")
     response = admin_console.post(

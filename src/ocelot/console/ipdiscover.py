@@ -76,6 +76,7 @@ def device_list(request: HttpRequest, address: str, which: str) -> HttpResponse:
             "items": items,
             "types": DeviceType.objects.order_by("name"),
             "can_change": is_administrator(request.user),
+            "analyse_target": subnets.analysable_target(address) if which == "non-inventoried" else None,
         },
     )
 

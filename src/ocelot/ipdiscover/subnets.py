@@ -58,6 +58,21 @@ def add_subnet(*, name: str, identifier: str, address: str, netmask: str) -> Sub
         raise IpDiscoveryInputError(f"{network.network_address} already has a name") from None
 
 
+def analysable_target(address: str) -> str | None:
+    """``address/prefix`` when the subnet's mask is known and it has at most 256 addresses
+    (what a server scan covers), else None."""
+    mask = (
+        Subnet.objects.filter(address=address).values_list("netmask", flat=True).first()
+        or DiscoveredDevice.objects.filter(subnet=address).values_list("netmask", flat=True).first()
+        or ""
+    )
+    try:
+        network = ipaddress.IPv4Network(f"{address}/{mask}")
+    except ValueError:
+        return None
+    return str(network) if mask and network.num_addresses <= 256 else None
+
+
 def delete_subnet(subnet_id: int) -> None:
     deleted, _ = Subnet.objects.filter(pk=subnet_id).delete()
     if not deleted:
