@@ -404,3 +404,30 @@ def test_the_unsigned_packages_setting_lets_unsigned_info_through_but_never_a_ba
     run.accept_unsigned = True
     deploy(run, site.pack_param("1700000150"), site.pack_param("1700000151"))
     assert sorted(site.results) == [("1700000150", "SUCCESS"), ("1700000151", "ERR_BAD_SIGNATURE")]
+
+
+def test_on_zero_written_by_a_later_contact_stops_a_running_engine_at_the_next_period(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    from ocelot.agent.deployment.announcement import DownloadConf
+
+    site.publish(
+        build("1700000160", installer(tmp_path / "m"), fragments=3, priority=1, signer=pki.signing_key)
+    )
+    store = DownloadStore(vardir)
+
+    class SwitchedOff(FakeClock):
+        def sleep(self, seconds: float) -> None:
+            super().sleep(seconds)
+            if seconds == 100:  # the end of the first period: another contact says ON=0
+                store.write_conf(DownloadConf(on=False))
+
+    deploy(
+        engine(site, vardir, pki, SwitchedOff()),
+        site.pack_param("1700000160"),
+        PERIOD_LENGTH="1",
+        PERIOD_LATENCY="100",
+    )
+    assert site.fragment_requests() == ["1700000160-1"]
+    assert site.results == []
+    assert (vardir / "download" / "1700000160" / "1700000160-1").exists()  # kept for later

@@ -260,6 +260,12 @@ class Engine:
 
     def _work(self) -> None:
         while True:
+            # A later contact may have written ON=0 meanwhile (the Unix agent signals its
+            # worker, protocol.md §9.2): it stops this one at the next period.
+            kept = self.store.conf()
+            if kept is not None and not kept.on:
+                log.info("deployment switched off (ON=0): stopping")
+                return
             active = self._active()
             if not active:
                 return
