@@ -3,19 +3,23 @@ builds a putty-style STORE package from a small zip (the seeds' walkthrough, 001
 watching the fragment count and the waiting times follow the form; activates it on this
 server (the server checks its own files over HTTPS and HTTP, and warns about the loopback
 address and the ports); deploys it to every result of a search; and follows the statuses
-in the statistics until it validates the successes."""
+in the statistics, as agents contact the server and report, until it validates the
+successes."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from ocelot.deployment.models import Assignment, Package
+from ocelot.inventory.setting_values import global_value
 from tests.browser.conftest import add_computer, make_user, open_console
 from tests.server_process import OcelotServer
 
@@ -30,6 +34,22 @@ def putty_zip(path: Path) -> Path:
         archive.writestr("putty.chm", b"ITSF" + bytes(range(256)) * 100)
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def agent_says(server: OcelotServer, body: str) -> None:
+    """One zlib-framed request to the agent endpoint, as the Unix agent sends it."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=30)
+    request = f'<?xml version="1.0" encoding="UTF-8"?><REQUEST>{body}</REQUEST>'.encode()
+    connection.request(
+        "POST",
+        "/ocsinventory",
+        zlib.compress(request),
+        {"Content-Type": "application/x-compress", "User-Agent": "OCS-NG_unified_unix_agent_v2.10.0"},
+    )
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert response.status == 200
 
 
 def test_an_administrator_builds_activates_deploys_to_a_search_and_follows_the_statistics(
@@ -76,10 +96,17 @@ def test_an_administrator_builds_activates_deploys_to_a_search_and_follows_the_s
 
     # Activate on this server, with the check on: the server fetches its own files.
     page.get_by_role("button", name="Activate").click()
-    page.wait_for_load_state()
-    message = console.message()
+    page.wait_for_selector("ul.messages, .check-failures")
+    message = console.message() if page.locator("ul.messages").count() else ""
     assert "Package activated" in message, console.text()
     assert "127.0.0.1" in message  # the seeds' warning: agents read it as themselves
+
+    # Deployment is off by default (as in OCS): the page says so and links to the option.
+    page.locator(".deployment-off").get_by_role("link", name="General options").click()
+    page.select_option("#field-DOWNLOAD", "1")
+    page.locator(".savebar button").click()
+    page.wait_for_load_state()
+    assert global_value("DOWNLOAD") == 1
 
     # Deploy to every result of a search (the LAB computers), from the mass-action bar.
     console.go("/search/?field=tag&op=EQUAL&value=LAB&value2=")
@@ -95,13 +122,19 @@ def test_an_administrator_builds_activates_deploys_to_a_search_and_follows_the_s
     page.get_by_role("link", name="Statistics").click()
     assert "WAITING NOTIFICATION" in console.text()
     assert page.locator('meta[http-equiv="refresh"]').count() == 1
-    Assignment.objects.filter(computer=lab[0]).update(status="NOTIFIED")
-    Assignment.objects.filter(computer__in=lab[1:]).update(status="SUCCESS")
+    # Two agents contact the server (the package is announced: NOTIFIED), one reports success.
+    for computer in lab[:2]:
+        agent_says(ocelot_server, f"<DEVICEID>{computer.device_id}</DEVICEID><QUERY>PROLOG</QUERY>")
+    agent_says(
+        ocelot_server,
+        f"<DEVICEID>{lab[1].device_id}</DEVICEID><QUERY>DOWNLOAD</QUERY>"
+        f"<ID>{package.package_id}</ID><ERR>SUCCESS</ERR>",
+    )
     page.reload()
     expect(page.locator("table.statuses")).to_contain_text("SUCCESS")
     expect(page.locator("table.statuses")).to_contain_text("NOTIFIED")
     page.get_by_role("button", name="Validate success").click()
     page.wait_for_load_state()
-    assert "2 assignments cleared" in console.message()
-    assert list(Assignment.objects.values_list("status", flat=True)) == ["NOTIFIED"]
+    assert "1 assignments cleared" in console.message()
+    assert sorted(Assignment.objects.values_list("status", flat=True)) == ["", "NOTIFIED"]
     console.assert_clean()

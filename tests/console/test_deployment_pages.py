@@ -440,3 +440,16 @@ def test_hostile_package_names_and_texts_stay_inert_everywhere(
         html = get(admin_console, url).content.decode()
         assert "<script>alert" not in html, url
         assert "&lt;script&gt;alert" in html, url
+
+
+def test_the_pages_say_when_deployment_is_switched_off(admin_console: Client) -> None:
+    from ocelot.inventory.setting_values import set_global
+
+    pid = launch_package().package_id
+    assert "deployment-off" in get(admin_console, "/packages/").content.decode()  # OCS's default: off
+    assert (
+        "/configuration/options/#option-DOWNLOAD" in get(admin_console, f"/packages/{pid}/").content.decode()
+    )
+    set_global("DOWNLOAD", 1)
+    assert "deployment-off" not in get(admin_console, "/packages/").content.decode()
+    assert "deployment-off" not in get(admin_console, f"/packages/{pid}/").content.decode()

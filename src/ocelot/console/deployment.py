@@ -54,6 +54,7 @@ from ocelot.deployment.models import Activation, Package
 from ocelot.deployment.uploads import check_upload, stream_uploads_to_disk
 from ocelot.inventory.models import Computer
 from ocelot.inventory.search import SearchError, criteria_from_params, search
+from ocelot.inventory.setting_values import global_values
 from ocelot.protocol.info_file import ACTIONS, MAX_FRAGMENTS
 
 # Statistics pages reload themselves this often while assignments wait or are notified.
@@ -142,6 +143,7 @@ def package_list(request: HttpRequest) -> HttpResponse:
             "activations": activation_rows(scope),
             "can_change": is_administrator(request.user),
             "os_labels": OS_LABELS,
+            "deployment_on": deployment_switched_on(),
         },
     )
 
@@ -259,9 +261,17 @@ def _build(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- one package
 
 
+def deployment_switched_on() -> bool:
+    """DOWNLOAD and DOWNLOAD_SWITCH (off by default, as in OCS): without both, contacts
+    announce no package (protocol.md §4.4), whatever is assigned."""
+    values = global_values()
+    return bool(int(values["DOWNLOAD"])) and bool(int(values["DOWNLOAD_SWITCH"]))
+
+
 def _package_context(request: HttpRequest, package: Package) -> dict[str, Any]:
     default_info, default_fragments = activations.default_locations()
     return {
+        "deployment_on": deployment_switched_on(),
         "package": package,
         "os_label": OS_LABELS.get(package.os, package.os),
         "activations": activation_rows(_scope(request), package),
