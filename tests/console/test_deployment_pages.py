@@ -105,6 +105,10 @@ def test_the_build_form_shows_the_fragment_count_and_the_waiting_time_per_priori
     assert html.count("data-estimate-cell") == 11
     assert "/static/console/packages.js" in html
     assert "<script>" not in html  # no inline script: the CSP forbids it
+    # Without script, the estimate is asked for by its own GET form, never the build form
+    # (whose CSRF token would land in the URL).
+    assert '<form id="estimate-form" method="get" action="/packages/new/"></form>' in html
+    assert 'form="estimate-form"' in html and "formmethod" not in html
 
 
 def test_an_administrator_builds_a_store_package_from_an_upload(admin_console: Client, home: Path) -> None:

@@ -119,7 +119,6 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches("[data-upload-progress]") || !window.FormData || !window.DOMParser) { return; }
-    if (event.submitter && event.submitter.getAttribute("formmethod") === "get") { return; }
     event.preventDefault();
     upload(form);
   });
