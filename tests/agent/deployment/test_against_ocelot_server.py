@@ -94,7 +94,10 @@ def test_our_agent_deploys_launch_execute_store_and_five_fragments_and_refuses_a
         *("--action", "EXECUTE", "--command", "sh job.sh", "--priority", "5", "--fragments", "2"),
         archive=tar_gz(("job.sh", f"touch {markers / 'tampered'}\n".encode()), ("blob", os.urandom(20_000))),
     )
-    packages = [launch, command, stored, fragmented, tampered]
+    forged = scenario.build(
+        "forged", "--action", "EXECUTE", "--command", f"touch {markers / 'forged'}", "--priority", "5"
+    )
+    packages = [launch, command, stored, fragmented, tampered, forged]
 
     run_our_agent(ocelot_server, scenario.basevardir, tmp_path / "run-1.log")  # the computer exists now
     computer_id = Computer.objects.get(device_id=device_id_in(scenario.basevardir)).pk
@@ -105,6 +108,9 @@ def test_our_agent_deploys_launch_execute_store_and_five_fragments_and_refuses_a
     data = bytearray(fragment.read_bytes())
     data[-100] ^= 0xFF
     fragment.write_bytes(bytes(data))
+    # Someone with write access to the package store changes a signed info file's command.
+    info = ocelot_server.home / "packages" / "download" / str(forged) / "info"
+    info.write_bytes(info.read_bytes().replace(b"touch ", b"touch /tmp/ ", 1))
 
     run_our_agent(ocelot_server, scenario.basevardir, tmp_path / "run-2.log")
 
@@ -119,15 +125,18 @@ def test_our_agent_deploys_launch_execute_store_and_five_fragments_and_refuses_a
         stored: "SUCCESS",
         fragmented: "SUCCESS",
         tampered: "ERR_BAD_DIGEST",  # its fragment no longer matches the signed SHA-256
+        forged: "ERR_BAD_SIGNATURE",  # the info file no longer matches its signature
     }
     assert (
         (markers / "launch").exists() and (markers / "command").exists() and (markers / "fragmented").exists()
     )
-    assert not (markers / "tampered").exists()
+    assert not (markers / "tampered").exists() and not (markers / "forged").exists()
     assert (store_dir / "doc" / "readme.txt").read_bytes() == b"read me\n"
     results_at = dict(
         Assignment.objects.filter(package__package_id__in=packages).values_list(
             "package__package_id", "result_at"
         )
     )
-    assert all(results_at[launch] <= results_at[other] for other in packages)  # priority 0 first
+    # Priority 0 went first and alone (the forged info file was refused before any download).
+    downloaded = [launch, command, stored, fragmented, tampered]
+    assert all(results_at[launch] <= results_at[other] for other in downloaded), results_at
