@@ -59,7 +59,12 @@ def start_agent(site: Site, base: Path, pki: Pki) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_for(condition: object, timeout: float = 20.0) -> None:
+def run_to_the_end(site: Site, base: Path, pki: Pki) -> int:
+    argv = [sys.executable, "-m", "ocelot.agent", *agent_argv(site, base, pki)]
+    return subprocess.run(argv, cwd=ROOT, timeout=120, check=False).returncode
+
+
+def wait_for(condition: object, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
         if time.monotonic() > deadline:
@@ -95,12 +100,7 @@ def test_killed_between_fragments_it_resumes_without_fetching_them_again(
     wait_for(lambda: (package_dir / "1700000310-3").exists())
     killed(process)
     assert site.results == []
-    assert (
-        subprocess.run(
-            [sys.executable, "-m", "ocelot.agent", *agent_argv(site, base, pki)], cwd=ROOT
-        ).returncode
-        == 0
-    )
+    assert run_to_the_end(site, base, pki) == 0
     fetched = site.fragment_requests()
     assert [fetched.count(f"1700000310-{n}") for n in (1, 2, 3)] == [1, 1, 1]
     assert site.results == [("1700000310", "SUCCESS")]
@@ -118,12 +118,7 @@ def test_killed_during_the_install_it_reports_interrupted_and_never_installs_twi
     killed(process)
     orphan = int((tmp_path / "1700000320.pid").read_text())
     os.killpg(os.getpgid(orphan), signal.SIGKILL)  # the orphaned install and its sleep
-    assert (
-        subprocess.run(
-            [sys.executable, "-m", "ocelot.agent", *agent_argv(site, base, pki)], cwd=ROOT
-        ).returncode
-        == 0
-    )
+    assert run_to_the_end(site, base, pki) == 0
     assert site.results == [("1700000320", "ERR_INTERRUPTED")]
     assert marker.read_text() == "start\n"
     assert DownloadStore(vardir_for(base, site.url)).history() == ["1700000320"]
@@ -143,8 +138,7 @@ def test_killed_at_random_moments_many_times_it_installs_exactly_once(
         if process.poll() is not None:
             break  # it finished before the kill
         killed(process)
-    final = subprocess.run([sys.executable, "-m", "ocelot.agent", *agent_argv(site, base, pki)], cwd=ROOT)
-    assert final.returncode == 0, f"seed {seed}"
+    assert run_to_the_end(site, base, pki) == 0, f"seed {seed}"
     lines = marker.read_text().splitlines() if marker.exists() else []
     # This test server keeps announcing the package after its result (a real one stops):
     # later runs answer SUCCESS_ALREADY_SETUP, after the one real result (sent once or resent).
