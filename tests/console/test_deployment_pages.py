@@ -350,6 +350,11 @@ def test_statistics_chart_the_statuses_list_the_computers_and_refresh_while_runn
     assert "paris-01" in html and "lyon-01" in html
     only = get(admin_console, f"/packages/{pid}/statistics/", status="SUCCESS").content.decode()
     assert "paris-01" in only and "lyon-01" not in only
+    # Each category's count links to its computers (Not notified, Notified, Success, Errors).
+    assert f'href="?activation={activation.pk}&amp;status=waiting#computers"' in html
+    assert '<span class="stat" data-count="waiting">1</span>' in html
+    waiting = get(admin_console, f"/packages/{pid}/statistics/", status="waiting").content.decode()
+    assert "lyon-01" in waiting and "paris-01" not in waiting
 
     post(admin_console, f"/packages/{pid}/validate/", {"which": "all"})
     assert list(Assignment.objects.values_list("status", flat=True)) == ["NOTIFIED"]

@@ -523,13 +523,14 @@ def statistics_page(request: HttpRequest, package_id: int) -> HttpResponse:
             "package": package,
             "activation": chosen,
             "stats": stats,
-            "categories": [(CATEGORY_LABELS[key], value) for key, value in stats.categories.items()],
+            "categories": [(key, CATEGORY_LABELS[key], value) for key, value in stats.categories.items()],
             "chart": bar_chart(bars, title=_("Deployment statuses")),
             "page": page,
             "rows": [
                 (row, assignment.status_label(row.status), assignment.classify(row.status)) for row in page
             ],
             "status": status,
+            "status_shown": CATEGORY_LABELS.get(status, status),
             "refresh": REFRESH_SECONDS if running else None,
             "can_change": is_administrator(request.user),
             "query_prefix": prefix.split("?", 1)[1] + (f"{urlencode({'status': status})}&" if status else ""),
