@@ -159,12 +159,14 @@ def start_server(
     timeout: float = STARTUP_TIMEOUT,
     attempts: int = 3,
     environment: dict[str, str] | None = None,
+    log_name: str = "server",
 ) -> OcelotServer:
     """Start ``ocelot server`` on free loopback ports and wait until both listeners answer.
 
     A port taken between choosing and binding it makes the server exit; that start is
     retried on new ports. Any other failure raises ServerStartError with the output.
     ``environment`` adds or overrides variables (``OCELOT_WORKERS``, ``OCELOT_ENGINE``, ...).
+    ``log_name`` names the output file in ``home``: two servers sharing one home need two.
     """
     home.mkdir(parents=True, exist_ok=True)
     env = {**ocelot_environment(home, database_url), **(environment or {})}
@@ -173,7 +175,7 @@ def start_server(
         http_port, https_port = free_port(), free_port()
         while https_port == http_port:
             https_port = free_port()
-        log_path = home / ("server.log" if attempt == 0 else f"server-{attempt}.log")
+        log_path = home / (f"{log_name}.log" if attempt == 0 else f"{log_name}-{attempt}.log")
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 ocelot_command(
