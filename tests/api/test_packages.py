@@ -250,6 +250,12 @@ def test_activate_assign_by_ids_search_and_group_then_statistics_validate_and_de
     ).json()
     assert (searched["created"], searched["computers"]) == (2, 2)
 
+    nobody = admin.post(
+        f"/api/v1/packages/{pid}/assignments",
+        {"search": {"field": ["tag"], "op": ["EQUAL"], "value": ["MARS"]}},
+    )
+    assert (nobody.status_code, nobody.json()["computers"]) == (200, 0)
+
     group = create_static_group("lab")
     add_to_group(group, [fleet["lyon"].pk])
     grouped = admin.post(f"/api/v1/packages/{pid}/assignments", {"group": "lab"}).json()

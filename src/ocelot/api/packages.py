@@ -396,11 +396,11 @@ def assign_package(request: HttpRequest, package_id: int, body: AssignIn) -> dic
     package = _package(package_id)
     chosen = _activation_of(package, body.activation)
     options = assignment.AssignmentOptions(body.force, body.schedule, body.post_command)
+    if not body.computers and body.search is None and body.group is None:
+        raise ApiError(400, "invalid_assignment", "say which computers: computers, search or group")
     ids = list(body.computers)
     if body.search is not None:
-        ids += _search_ids(request, body.search)
-    if not ids and body.group is None:
-        raise ApiError(400, "invalid_assignment", "say which computers: computers, search or group")
+        ids += _search_ids(request, body.search)  # a search matching nothing assigns nothing
     group = find_group(body.group) if body.group is not None else None
     outcome = assignment.assign(chosen, ids, options) if ids else assignment.AssignOutcome(0, 0)
     if group is not None:
