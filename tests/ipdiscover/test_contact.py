@@ -58,3 +58,17 @@ def test_the_option_costs_no_query_of_its_own() -> None:
     # Exactly one statement mentions the scanners: the contact's own SELECT of the computer.
     assert len(touching) == 1
     assert "device_id" in touching[0]
+
+
+def test_a_choice_made_on_the_computer_page_counts_from_the_next_contact() -> None:
+    from ocelot.inventory.mass_actions import apply_settings
+    from ocelot.inventory.models import Computer
+
+    made = computer()
+    after_inventory(made, inventory(made), settings(), False)  # elected
+    chosen = Computer.objects.filter(pk=made.pk)
+    apply_settings(chosen, {"IPDISCOVER": "never"}, audit=lambda *args, **kwargs: None)
+    assert b"IPDISCOVER" not in answer_contact(made.device_id, user_agent=UNIX_AGENT).to_xml()
+    apply_settings(chosen, {"IPDISCOVER": "forced:10.1.2.0"}, audit=lambda *args, **kwargs: None)
+    reply = answer_contact(made.device_id, user_agent=UNIX_AGENT).to_xml()
+    assert b">10.1.2.0</PARAM>" in reply

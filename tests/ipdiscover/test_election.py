@@ -202,3 +202,18 @@ def test_storing_an_inventory_runs_the_election() -> None:
     )
     store_inventory(sent, user_agent="Ocelot-Agent_v0.1")
     assert role(Computer.objects.get(device_id=sent.device_id)) == ("elected", "192.168.50.0")
+
+
+def test_a_choice_made_on_the_computer_page_is_kept_by_the_election() -> None:
+    from ocelot.inventory.mass_actions import apply_settings
+    from ocelot.inventory.models import Computer
+
+    made = computer()
+    apply_settings(Computer.objects.filter(pk=made.pk), {"IPDISCOVER": "never"}, audit=lambda *a, **k: None)
+    run(made)
+    assert role(made) == ("never", "")
+    apply_settings(
+        Computer.objects.filter(pk=made.pk), {"IPDISCOVER": "automatic"}, audit=lambda *a, **k: None
+    )
+    run(made)
+    assert role(made) == ("elected", "192.168.10.0")

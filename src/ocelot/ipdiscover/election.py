@@ -25,9 +25,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from ocelot.inventory import groups
+from ocelot.inventory.computer_queries import IPDISCOVER_FORCED, IPDISCOVER_NEVER, IPDISCOVER_OVERRIDE
 from ocelot.inventory.contact import ScanProvider
-from ocelot.inventory.models import Computer, NetworkInterface
-from ocelot.ipdiscover import discovered
+from ocelot.inventory.models import Computer, NetworkInterface, SettingOverride
+from ocelot.ipdiscover import choices, discovered
 from ocelot.ipdiscover.models import Scanner
 from ocelot.ipdiscover.networks import Subnetwork, scannable_subnet
 from ocelot.protocol.messages import Inventory
@@ -42,12 +43,24 @@ MIN_FIDELITY = 3
 
 
 def scan_provider() -> ScanProvider:
-    """The contact's hook: the subnet of an elected or forced scanner, else NULL (§4.5)."""
-    table = Scanner._meta.db_table
+    """The contact's hook: the subnet this computer scans, or NULL (§4.5).
+
+    A choice by hand (the computer's IPDISCOVER override, see choices.py) counts at once:
+    "never" gives NULL, "forced:<network>" that network; otherwise an elected row's subnet.
+    """
+    scanners = Scanner._meta.db_table
+    overrides = SettingOverride._meta.db_table
+    own = (
+        f"SELECT o.value FROM {overrides} o WHERE o.computer_id = {{computer}}"  # noqa: S608
+        f" AND o.name = '{IPDISCOVER_OVERRIDE}'"
+    )
+    forced = len(IPDISCOVER_FORCED) + 1
+    # Tables and names come from the models and constants; the computer id is a column.
     return ScanProvider(
-        # Table and role come from the model; the computer id is a column reference.
-        f"(SELECT s.subnet FROM {table} s WHERE s.computer_id = {{computer}}"  # noqa: S608
-        f" AND s.role <> '{Scanner.NEVER}')"
+        f"(CASE WHEN ({own}) = '{IPDISCOVER_NEVER}' THEN NULL"  # noqa: S608
+        f" WHEN SUBSTR(({own}), 1, {forced}) = '{IPDISCOVER_FORCED}:' THEN SUBSTR(({own}), {forced + 1})"
+        f" ELSE (SELECT s.subnet FROM {scanners} s WHERE s.computer_id = {{computer}}"
+        f" AND s.role = '{Scanner.ELECTED}') END)"
     )
 
 
@@ -135,7 +148,8 @@ def after_inventory(
         discovered.link_computer(computer, (str(row.get("mac") or "") for row in networks))
     if imported:
         return  # a file import is not an agent that could scan (§11: "local" agents skipped)
-    scanner = Scanner.objects.filter(computer=computer).first()
+    # A choice made on the computer page since the last inventory takes effect here.
+    scanner = choices.sync(computer.pk)
     if scanner is None:
         elect(computer, settings)
         return
