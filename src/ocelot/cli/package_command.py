@@ -1,4 +1,4 @@
-"""``ocelot package build|list|show|delete|activate|deactivate|assign|unassign|stats|validate``.
+"""``ocelot package build|list|show|delete|activate|deactivate|assign|unassign|stats|validate|sync``.
 
 Packages from the command line, scriptable with ``--json``.
 
@@ -123,6 +123,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     which.add_argument("--not-notified", action="store_true", help="cancel assignments not yet notified")
     which.add_argument("--all", action="store_true", help="both")
     validate.add_argument("--json", action="store_true", help="one JSON object")
+
+    sync = verbs.add_parser("sync", help="copy fragments to a site's web server, then check them there")
+    sync.add_argument("target", help="a local directory, or host:path (rsync over ssh)")
+    sync.add_argument("--package", help="package ID or name (default: every activated package)")
+    sync.add_argument("--activation", type=int, help="which activation of --package, when there are several")
+    sync.add_argument(
+        "--location", help="host[:port]/path where the site serves TARGET: fetch the files there"
+    )
+    sync.add_argument("--rsync", action="store_true", help="copy with rsync to a local directory too")
+    sync.add_argument("--json", action="store_true", help="one JSON object")
+
+
+def _sync(args: argparse.Namespace) -> int:
+    """``package sync``: exit 1 when a file does not answer at the site after the copy."""
+    from dataclasses import asdict
+
+    from ocelot.deployment.catalogue import find_package
+    from ocelot.deployment.sync import chosen_activations, sync_fragments
+
+    package = find_package(args.package) if args.package else None
+    chosen = chosen_activations(package, args.activation)
+    result = sync_fragments(args.target, chosen, location=args.location, rsync=args.rsync)
+    for failure in result.failures:
+        print(f"{PROG}: {failure}", file=sys.stderr)
+    _emit(
+        args,
+        asdict(result),
+        f"{len(result.packages)} packages to {result.target}: {result.copied} fragments copied "
+        f"({result.bytes_copied} bytes), {result.unchanged} already there"
+        + (
+            f"; checked at {args.location}: {'failed' if result.failures else 'every file answers'}"
+            if result.checked
+            else ""
+        ),
+    )
+    return 1 if result.failures else 0
 
 
 def package_record(package: Package, *, details: bool = False) -> dict[str, Any]:
@@ -431,6 +467,8 @@ def run(args: argparse.Namespace) -> int:
     from ocelot.deployment.errors import PackageError, PackageInputError
 
     try:
+        if args.package_action == "sync":
+            return _sync(args)
         if args.package_action in DEPLOYMENT_VERBS:
             _deployment_verb(args)
         elif args.package_action == "build":
