@@ -85,6 +85,12 @@ def test_register_moves_a_device_to_identified(admin_console: Client, network: d
     assert "printer" not in page(admin_console, f"/ipdiscover/networks/{NET}/non-inventoried/")
     identified = page(admin_console, f"/ipdiscover/networks/{NET}/identified/")
     assert "2nd floor" in identified and "Printer" in identified
+    forgotten = admin_console.post(
+        "/ipdiscover/unregister/", {"mac": "aa:bb:cc:00:00:09", "subnet": NET}, secure=True
+    )
+    assert forgotten.status_code == 302
+    assert not IdentifiedDevice.objects.exists()
+    assert "printer" in page(admin_console, f"/ipdiscover/networks/{NET}/non-inventoried/")
 
 
 def test_device_types_and_subnet_names(admin_console: Client, network: dict[str, Any]) -> None:

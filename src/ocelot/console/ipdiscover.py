@@ -103,6 +103,23 @@ def register(request: HttpRequest) -> HttpResponse:
     return redirect("console:ipdiscover")
 
 
+@require_POST
+@admin_view
+def unregister(request: HttpRequest) -> HttpResponse:
+    mac = request.POST.get("mac", "")[:64]
+    try:
+        devices.unregister_device(mac)
+    except IpDiscoveryError as exc:
+        messages.error(request, str(exc))
+    else:
+        record(request.user, "ipdiscover.unregister", mac, address=address_of(request))
+        messages.success(request, _("%(mac)s is no longer an identified device.") % {"mac": mac})
+    back = request.POST.get("subnet", "")
+    if ipv4(back) is not None:
+        return redirect("console:ipdiscover-devices", address=back, which="identified")
+    return redirect("console:ipdiscover")
+
+
 @console_view
 def device_types(request: HttpRequest) -> HttpResponse:
     return render(
@@ -245,6 +262,7 @@ def scan_page(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("ipdiscover/", network_list, name="ipdiscover"),
     path("ipdiscover/register/", register, name="ipdiscover-register"),
+    path("ipdiscover/unregister/", unregister, name="ipdiscover-unregister"),
     path("ipdiscover/types/", device_types, name="ipdiscover-types"),
     path("ipdiscover/types/new/", device_type_create, name="ipdiscover-types-create"),
     path("ipdiscover/types/<int:type_id>/delete/", device_type_delete, name="ipdiscover-types-delete"),
