@@ -23,6 +23,7 @@ from ocelot.server.config import Config
 from ocelot.server.metrics import AgentObserver, render
 from ocelot.server.operations_wsgi import OperationsEndpoints, metrics_allowed
 
+DATA = Path(__file__).parents[1] / "data"
 SAMPLE = re.compile(r'^([a-z_]+)(?:\{((?:[a-z_]+="[^"]*",?)*)\})? (\S+)$')
 
 
@@ -214,12 +215,16 @@ def test_the_agent_endpoint_counts_what_it_answers(tmp_path):
     application = OperationsEndpoints(
         AgentEndpoint(lambda env, start: [b""], observe=AgentObserver(config.metrics_dir)), config
     )
+    # The captured Unix agent payloads, announced by a PROLOG of the same computer.
     prolog = zlib.compress(
-        b"<?xml version='1.0' encoding='UTF-8'?><REQUEST><DEVICEID>metrics-2026-11-22-01-02-03"
+        b"<?xml version='1.0' encoding='UTF-8'?><REQUEST><DEVICEID>vm-2026-11-21-17-46-56"
         b"</DEVICEID><QUERY>PROLOG</QUERY></REQUEST>"
     )
+    inventory = zlib.compress((DATA / "unix-agent-2.10-inventory.xml").read_bytes())
+    result = zlib.compress((DATA / "unix-agent-2.10-download-result.xml").read_bytes())
     agent = "OCS-NG_unified_unix_agent_v2.10.0"
-    for body, user_agent in ((prolog, agent), (prolog, agent), (b"not zlib", agent), (prolog, "curl/8")):
+    requests = [(prolog, agent), (inventory, agent), (result, agent), (prolog, agent)]
+    for body, user_agent in [*requests, (b"not zlib", agent), (prolog, "curl/8")]:
         env = environ("127.0.0.1", PATH_INFO="/ocsinventory", REQUEST_METHOD="POST")
         env.update(
             HTTP_USER_AGENT=user_agent, CONTENT_LENGTH=str(len(body)), **{"wsgi.input": io.BytesIO(body)}
@@ -229,7 +234,12 @@ def test_the_agent_endpoint_counts_what_it_answers(tmp_path):
     assert status.startswith("200")
     samples = parse(text.decode())
     assert samples[("ocelot_agent_requests_total", (("query", "PROLOG"), ("status", "200")))] == 2
+    assert samples[("ocelot_agent_requests_total", (("query", "INVENTORY"), ("status", "200")))] == 1
+    assert samples[("ocelot_agent_requests_total", (("query", "DOWNLOAD"), ("status", "200")))] == 1
     assert samples[("ocelot_agent_requests_total", (("query", "none"), ("status", "400")))] == 2
+    assert samples[("ocelot_inventory_ingest_seconds_count", ())] == 1
+    assert 0 < samples[("ocelot_inventory_ingest_seconds_sum", ())] < 60
+    assert samples[("ocelot_inventory_ingest_seconds_bucket", (("le", "+Inf"),))] == 1
     assert samples[("ocelot_agent_rejected_total", (("reason", "unknown_user_agent"),))] == 1
     rejected = {labels[0][1] for (name, labels) in samples if name == "ocelot_agent_rejected_total"}
     assert len(rejected) == 2  # the bad body under its own protocol reason
