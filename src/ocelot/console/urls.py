@@ -1,6 +1,6 @@
 """The console's URL map: one module per domain contributes its routes."""
 
-from ocelot.console import accounts, computers, configuration, deployment, groups, ipdiscover
+from ocelot.console import accounts, backup_page, computers, configuration, deployment, groups, ipdiscover
 
 app_name = "console"
 urlpatterns = (
@@ -10,4 +10,5 @@ urlpatterns = (
     + deployment.urlpatterns
     + ipdiscover.urlpatterns
     + groups.urlpatterns
+    + backup_page.urlpatterns
 )

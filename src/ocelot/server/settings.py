@@ -64,6 +64,10 @@ TEMPLATES = [
     }
 ]
 
+# The console's backup download (console/backup_page.py) writes with this; doors never
+# import the composition root, so it is named here.
+OCELOT_BACKUP_WRITER = "ocelot.server.backup.write_backup"
+
 DATABASES = {"default": database_settings(CONFIG.database_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
