@@ -76,7 +76,7 @@ def test_a_live_session_without_the_right_password_downloads_nothing_and_is_audi
     assert admin_console.post("/backup/", {"password": ""}, secure=True).status_code in (403, 429)
     # Throttled as logins are: even the right password waits now.
     throttled = admin_console.post("/backup/", {"password": PASSWORD}, secure=True)
-    assert throttled.status_code == 429 and b"Too many attempts" in throttled.content
+    assert throttled.status_code == 429 and b"Too many failed attempts" in throttled.content
     assert not AuditEntry.objects.filter(action="backup.download").exists()
 
 
@@ -129,3 +129,23 @@ def test_a_client_that_goes_away_stops_the_writer(admin_console: Client, home: P
     assert WRITTEN["broken"] and not WRITTEN["finished"]
     assert WRITTEN["total"] < 64 * MIB
     assert not [thread for thread in threading.enumerate() if thread.name == "backup-download"]
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "button"),
+    [
+        ("fr", "Sauvegarde", "Télécharger la sauvegarde"),
+        ("es", "Copia de seguridad", "Descargar la copia de seguridad"),
+    ],
+)
+def test_the_page_speaks_french_and_spanish(
+    admin_console: Client, language: str, heading: str, button: str
+) -> None:
+    page = admin_console.get("/backup/", secure=True, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f"<h1>{heading}</h1>" in page and button in page
+    refused = admin_console.post(
+        "/backup/", {"password": "wrong"}, secure=True, HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert (
+        "Mot de passe incorrect" if language == "fr" else "Contraseña incorrecta"
+    ) in refused.content.decode()

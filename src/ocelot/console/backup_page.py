@@ -85,7 +85,7 @@ def backup_page(request: HttpRequest) -> HttpResponse:
         address = address_of(request)
         wait = throttle.seconds_to_wait(username, address)
         if wait:
-            error = _("Too many attempts. Try again in %(seconds)d seconds.") % {"seconds": wait}
+            error = _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait}
             status = 429
         elif not request.user.check_password(request.POST.get("password", "")):
             throttle.register_failure(username, address)
