@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ocelot.inventory import setting_values
@@ -157,3 +159,27 @@ def test_agents_see_a_change_made_elsewhere_within_a_second_and_one_made_here_at
     assert agent_settings()["PROLOG_FREQ"] == 3
     setting_values.reset_global("PROLOG_FREQ")
     assert agent_settings()["PROLOG_FREQ"] == default
+
+
+@pytest.mark.django_db
+def test_a_change_committed_by_another_process_of_this_home_reaches_agents_at_once(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    monkeypatch.setattr(setting_values, "AGENT_SETTINGS_SECONDS", 3600.0)
+    default = definition("PROLOG_FREQ").default
+    assert agent_settings()["PROLOG_FREQ"] == default
+    # Another process of this home writes the table, then, once committed, the stamp.
+    Setting.objects.update_or_create(name="PROLOG_FREQ", defaults={"value": "7"})
+    assert agent_settings()["PROLOG_FREQ"] == default
+    setting_values._touch_stamp()
+    assert agent_settings()["PROLOG_FREQ"] == 7
+    # Two changes in a row are two stamps, however close together.
+    Setting.objects.update_or_create(name="PROLOG_FREQ", defaults={"value": "8"})
+    setting_values._touch_stamp()
+    assert agent_settings()["PROLOG_FREQ"] == 8
+    # set_global stamps after its commit, not before (a reader would cache the old value).
+    before = setting_values._stamp()
+    with django_capture_on_commit_callbacks(execute=True):
+        set_global("PROLOG_FREQ", 9)
+        assert setting_values._stamp() == before
+    assert setting_values._stamp() != before

@@ -9,11 +9,14 @@ otherwise the global value; otherwise the catalogue default.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q
 
 from ocelot.inventory.models import Computer, Group, GroupMember, Setting, SettingOverride
@@ -46,33 +49,65 @@ def global_values() -> dict[str, int | str]:
     return values
 
 
-# The agent endpoint reads the global settings at most this often per process: on
-# PostgreSQL the read was one of the three round trips of a PROLOG. A change made
-# elsewhere (another server process, the command line) reaches agents within this time;
-# one made by this process at once (set_global, reset_global).
+# The agent endpoint keeps the global settings in each process instead of reading them
+# for every request: on PostgreSQL that read was one of the three round trips of a PROLOG.
+# A change through set_global / reset_global (the console, the API, the command line)
+# touches a stamp file in the home directory after its commit, and every process of this
+# home sees the new stamp at its next agent request (one stat). Anything else (a server
+# on another machine, SQL typed by hand) shows within AGENT_SETTINGS_SECONDS.
 AGENT_SETTINGS_SECONDS = 1.0
-_agent_settings: tuple[float, dict[str, int | str]] | None = None
+STAMP_FILE = "settings.stamp"
+_agent_settings: tuple[float, bytes, dict[str, int | str]] | None = None
+
+
+def _stamp_path() -> Path:
+    return Path(settings.CONFIG.home) / STAMP_FILE
+
+
+def _stamp() -> bytes:
+    # The content, not the modification time: file times move in coarse ticks (a few
+    # milliseconds), and two changes within one tick must still differ.
+    try:
+        with open(_stamp_path(), "rb") as handle:
+            return handle.read(64)
+    except OSError:
+        return b""
+
+
+def _touch_stamp() -> None:
+    path = _stamp_path()
+    temporary = path.with_name(f".{STAMP_FILE}.{os.getpid()}")
+    with contextlib.suppress(OSError):  # a read-only home: the one-second bound still holds
+        temporary.write_text(f"{time.time_ns()} {os.getpid()}\n")
+        os.replace(temporary, path)  # readers see the old stamp or the new one, never half
 
 
 def agent_settings() -> dict[str, int | str]:
-    """The global values for the agent endpoint, at most AGENT_SETTINGS_SECONDS old.
+    """The global values for the agent endpoint (see AGENT_SETTINGS_SECONDS above).
 
-    The same dictionary is handed to every request of that second: read it, never change it.
+    The same dictionary is handed to every request until it is replaced: read it, never
+    change it.
     """
     global _agent_settings
     now = time.monotonic()
+    stamp = _stamp()  # before the read: a change in between is seen next time
     cached = _agent_settings
-    if cached is not None and 0 <= now - cached[0] < AGENT_SETTINGS_SECONDS:
-        return cached[1]
+    if cached is not None and cached[1] == stamp and 0 <= now - cached[0] < AGENT_SETTINGS_SECONDS:
+        return cached[2]
     values = global_values()
-    _agent_settings = (now, values)
+    _agent_settings = (now, stamp, values)
     return values
 
 
 def forget_agent_settings() -> None:
-    """The next agent request reads the settings from the database."""
+    """The next agent request of this process reads the settings from the database."""
     global _agent_settings
     _agent_settings = None
+
+
+def _settings_changed() -> None:
+    forget_agent_settings()
+    transaction.on_commit(_touch_stamp)
 
 
 def global_value(name: str) -> int | str:
@@ -93,13 +128,13 @@ def set_global(name: str, raw: str | int) -> int | str:
         raise SettingError(f"{spec.name} can only be set per group or per computer")
     value = spec.parse(raw)
     Setting.objects.update_or_create(name=spec.name, defaults={"value": str(value)})
-    forget_agent_settings()
+    _settings_changed()
     return value
 
 
 def reset_global(name: str) -> None:
     Setting.objects.filter(name=definition(name).name).delete()
-    forget_agent_settings()
+    _settings_changed()
 
 
 def set_override(
