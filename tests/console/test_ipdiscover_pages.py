@@ -143,3 +143,18 @@ def test_scan_results_are_shown_escaped(admin_console: Client, monkeypatch: pyte
     ).content.decode()
     assert "&lt;b&gt;evil&lt;/b&gt;.example" in content and "<b>evil</b>" not in content
     assert "<td>Windows</td>" in content
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("fr", ("Non inventoriés", "Identifiés", "Découverte IP")),
+        ("es", ("No inventariados", "Identificados")),
+    ],
+)
+def test_the_network_list_speaks_french_and_spanish(
+    admin_console: Client, network: dict[str, Any], language: str, words: tuple[str, ...]
+) -> None:
+    content = admin_console.get("/ipdiscover/", secure=True, headers={"Accept-Language": language}).content
+    for word in words:
+        assert word in content.decode()
