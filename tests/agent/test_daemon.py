@@ -1,7 +1,8 @@
 """``ocelot agent --daemon``: the service's schedule, backoff after failures, a clean stop.
 
 The schedule runs on a fake clock and a recording sleeper (days in milliseconds); the
-stop is tested on a real ``ocelot agent --daemon`` process against a scripted server.
+stop is tested on a real ``ocelot agent --daemon`` process, against a scripted server and
+against a real ``ocelot server`` that stores this machine's inventory.
 """
 
 from __future__ import annotations
@@ -178,3 +179,43 @@ def test_daemon_without_a_server_is_a_one_line_error(tmp_path, capsys):
 
     assert main(["--daemon", "--basevardir", str(tmp_path), "--conf", "/dev/null"]) == 2
     assert capsys.readouterr().err == "ocelot agent: --daemon needs --server (no --local, --xml, --stdout)\n"
+
+
+@pytest.mark.server
+@pytest.mark.django_db(transaction=True)
+def test_a_daemon_inventories_this_machine_into_a_real_server_and_stops_on_sigterm(ocelot_server, tmp_path):
+    from ocelot.inventory.models import Computer
+    from tests.server_process import ocelot_command
+
+    AgentState(vardir_for(tmp_path / "var", ocelot_server.agent_url)).write_next_contact(time.time())
+    log = tmp_path / "agent.log"
+    process = subprocess.Popen(
+        ocelot_command(
+            "agent",
+            "--daemon",
+            f"--server={ocelot_server.agent_url}",
+            f"--basevardir={tmp_path / 'var'}",
+            f"--logfile={log}",
+            "--info",
+        )
+    )
+
+    def log_text() -> str:
+        return log.read_text() if log.exists() else ""
+
+    try:
+        deadline = time.monotonic() + 180
+        while log_text().count("next contact in") < 2:  # the first wait, then the one after the run
+            assert process.poll() is None, log_text()
+            assert time.monotonic() < deadline, log_text()
+            time.sleep(0.2)
+        text = log_text()
+        assert "inventory accepted" in text, text
+        assert Computer.objects.count() == 1
+        assert "retry" not in text
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
