@@ -125,6 +125,12 @@ def _wait_for_tls(port: int, ca_file: Path) -> None:
             time.sleep(0.3)
 
 
+def _remove_apache_conf() -> None:
+    subprocess.run(["a2disconf", "-q", APACHE_CONF.stem], capture_output=True, check=False)
+    APACHE_CONF.unlink(missing_ok=True)
+    subprocess.run(["a2dismod", "-q", "ssl"], capture_output=True, check=False)
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
     """The real OCS server, fresh database, our user agent admitted, /download over HTTP and HTTPS."""
@@ -135,6 +141,10 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
         env["SKIP_APT"] = "1"  # about 11 s instead of an apt-get update and install
     work = tmp_path_factory.mktemp("reference")
     saved_useragents = EXTRA_USERAGENTS.read_bytes() if EXTRA_USERAGENTS.exists() else None
+    if saved_useragents is not None and USER_AGENT.encode() in saved_useragents:
+        saved_useragents = saved_useragents.replace(f"\n{USER_AGENT}\n".encode(), b"")  # a killed run's line
+    if APACHE_CONF.exists():  # a killed run's: it would point Apache at a certificate that is gone
+        _remove_apache_conf()
     try:
         done = subprocess.run(
             ["bash", str(REFERENCE / "setup.sh"), "--reset-db"],
@@ -173,10 +183,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
     finally:
         if saved_useragents is not None:
             EXTRA_USERAGENTS.write_bytes(saved_useragents)
-        if APACHE_CONF.exists():
-            subprocess.run(["a2disconf", "-q", APACHE_CONF.stem], capture_output=True, check=False)
-            APACHE_CONF.unlink()
-        subprocess.run(["a2dismod", "-q", "ssl"], capture_output=True, check=False)
+        _remove_apache_conf()
         shutil.rmtree(DOWNLOAD_DIR.parent, ignore_errors=True)
         subprocess.run(["bash", str(REFERENCE / "stop.sh")], capture_output=True, timeout=120, check=False)
 
