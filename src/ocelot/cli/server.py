@@ -46,6 +46,13 @@ def initialise(*, verbose: bool) -> None:
     if ensure_pki(config.pki_dir, config.public_dir) and verbose:
         cacert = config.public_dir / "cacert.pem"
         print(f"Created a certificate authority; agents verify this server with {cacert}")
+    # What a killed package build or upload left in staging/ (security.md T35).
+    from ocelot.deployment.staging import sweep
+    from ocelot.deployment.storage import default_store
+
+    removed = sweep(default_store())
+    if removed and verbose:
+        print(f"Removed {len(removed)} leftover(s) of interrupted package builds or uploads from staging/")
     if not has_administrator():
         password = create_user("admin", administrator=True)
         print("=" * 72)

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ocelot.deployment import signing
+from ocelot.deployment import staging as staging_files
 from ocelot.deployment.archive_check import TAR_GZ, check_archive, detect_format, launch_file
 from ocelot.deployment.errors import ArchiveError, PackageInputError, storage_error
 from ocelot.deployment.fragments import ArchiveDigests, fragment_sizes, write_fragments
@@ -190,7 +191,10 @@ def build_package(
         raise storage_error("The package directory cannot be prepared", exc) from exc
     package_id, staging = _reserve(store, now)
     published: Path | None = None
+    held: int | None = None
     try:
+        # Locked while written: a server starting meanwhile leaves it alone (staging.sweep).
+        held = staging_files.hold(staging)
         digests = ArchiveDigests(0, "", "", ())
         if archive is not None:
             total = sum(sizes)
@@ -265,6 +269,9 @@ def build_package(
     except BaseException:
         _remove(staging, published)
         raise
+    finally:
+        if held is not None:
+            os.close(held)
     return package
 
 

@@ -23,6 +23,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
 from ocelot.deployment.errors import PackageStorageError, storage_error
+from ocelot.deployment.staging import lock_descriptor
 from ocelot.deployment.storage import default_store
 
 
@@ -32,6 +33,9 @@ class StagedUpload(UploadedFile):
     def __init__(self, name: str, content_type: str, charset: str | None, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         file = tempfile.NamedTemporaryFile(prefix="upload-", dir=directory)  # noqa: SIM115 - closed with the request
+        # Locked until closed: a killed server leaves the file, the next start removes it
+        # (staging.sweep), and a server starting meanwhile leaves it alone.
+        lock_descriptor(file.fileno())
         super().__init__(file, name, content_type, 0, charset)
         self.path = file.name
 
