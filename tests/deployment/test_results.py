@@ -10,7 +10,7 @@ from ocelot.deployment.activation import activate
 from ocelot.deployment.assignment import assign
 from ocelot.deployment.build import PackageRequest, build_package
 from ocelot.deployment.models import Activation, Assignment, ReportedResult
-from ocelot.deployment.results import record_result
+from ocelot.deployment.results import UNBOUND_KEPT, record_result
 from ocelot.inventory.models import Computer
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +66,17 @@ def test_a_hostile_code_is_cut_to_the_column_and_stored_as_text(activation: Acti
     code = "ERR_<script>" + "x" * 200
     assert record_result("pc", activation.package.package_id, code)
     assert Assignment.objects.get().status == code[:64]
+
+
+def test_repeated_reports_that_match_nothing_keep_only_the_last_ones(activation: Activation) -> None:
+    computer = Computer.objects.create(device_id="pc")
+    assign(activation, [computer.pk])
+    Assignment.objects.update(status="NOTIFIED")
+    assert record_result("pc", activation.package.package_id, "SUCCESS")
+    for number in range(UNBOUND_KEPT + 15):
+        assert not record_result("pc", 1_700_000_000 + number, "SUCCESS")
+    unbound = ReportedResult.objects.filter(computer=computer, bound=False)
+    assert unbound.count() == UNBOUND_KEPT
+    assert min(unbound.values_list("package_id", flat=True)) == 1_700_000_015
+    # The one that meant something stays.
+    assert ReportedResult.objects.filter(computer=computer, bound=True).count() == 1

@@ -5,7 +5,9 @@ assignment still waits for a result (WAITING NOTIFICATION or NOTIFIED): its stat
 the code, verbatim. Anything else (an unknown computer or package, no assignment, an
 assignment that already has its result: a replay or a forgery) is logged and changes no
 status (security.md: "forged or replayed reports change nothing"). Every report of a
-known computer is kept in the ReportedResult journal, marked bound or not.
+known computer is kept in the ReportedResult journal, marked bound or not; of the unbound
+ones, only the last UNBOUND_KEPT per computer, so that an agent (or anyone who knows a
+DEVICEID) repeating reports cannot grow the table without end.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ocelot.inventory.models import Computer
 
 log = logging.getLogger("ocelot.deployment")
 MAX_CODE = 64
+UNBOUND_KEPT = 20
 
 
 def record_result(device_id: str, package_id: int, code: str) -> bool:
@@ -41,6 +44,14 @@ def record_result(device_id: str, package_id: int, code: str) -> bool:
             ).update(status=code, result_at=timezone.now())
         )
         ReportedResult.objects.create(computer=computer, package_id=package_id, code=code, bound=bound)
+        if not bound:
+            older = list(
+                ReportedResult.objects.filter(computer=computer, bound=False)
+                .order_by("-id")
+                .values_list("id", flat=True)[UNBOUND_KEPT : UNBOUND_KEPT + 100]
+            )
+            if older:
+                ReportedResult.objects.filter(id__in=older).delete()
     if not bound:
         log.info(
             "result %s for package %s from computer %s matches no pending assignment; nothing changed",
