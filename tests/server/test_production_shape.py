@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import ssl
 import subprocess
 import time
@@ -167,6 +168,17 @@ class Production:
         }
 
 
+def stop_download_worker(basevardir: Path) -> None:
+    """The agent's download worker forked from our run: never left running after a failure."""
+    for lock in basevardir.glob("*/download/lock"):
+        pid = lock.read_text().strip()
+        try:
+            if pid.isdigit() and b"ocsinventory-agent" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(int(pid), signal.SIGTERM)
+        except OSError:
+            continue
+
+
 @pytest.fixture(scope="module")
 def production(
     django_db_setup: None, django_db_blocker: DjangoDbBlocker, tmp_path_factory: pytest.TempPathFactory
@@ -288,15 +300,18 @@ def test_the_real_agent_inventories_and_deploys_through_nginx_in_front_of_two_se
     (computer,) = Computer.objects.all()
     production.ocelot("package", "assign", str(package_id), "--computer", str(computer.pk), "--json")
 
-    second = run_agent(tmp_path / "run-2.log", *agent)
-    assert second.returncode == 0, second.describe() + production.diagnostics()
-    deadline = time.monotonic() + 120
-    status = ""
-    while time.monotonic() < deadline:
-        status = Assignment.objects.get(package__package_id=package_id).status
-        if status not in ("", Assignment.NOTIFIED):
-            break
-        time.sleep(0.5)
+    try:
+        second = run_agent(tmp_path / "run-2.log", *agent)
+        assert second.returncode == 0, second.describe() + production.diagnostics()
+        deadline = time.monotonic() + 120
+        status = ""
+        while time.monotonic() < deadline:
+            status = Assignment.objects.get(package__package_id=package_id).status
+            if status not in ("", Assignment.NOTIFIED):
+                break
+            time.sleep(0.5)
+    finally:
+        stop_download_worker(agent_dir)
     assert status == "SUCCESS", (tmp_path / "run-2.log").read_text(errors="replace")[-4000:]
     assert marker.read_text() == "ran\n"
 
