@@ -238,13 +238,25 @@ def _device_id(basevardir: Path) -> str:
 _FRAGMENT_STORED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) .*: fragment (\d+)/(\d+)$", re.M)
 
 
+_STAMP = r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) "
+_INSTALLED = re.compile(_STAMP + r".*: package \d+: SUCCESS$", re.M)
+
+
+def _seconds(day: str, ms: str) -> float:
+    return time.mktime(time.strptime(day, "%Y-%m-%d %H:%M:%S")) + int(ms) / 1000
+
+
+def _install_phase(log: str) -> float:
+    """Seconds from the last fragment stored to SUCCESS: whole-archive digests, extraction, STORE."""
+    last = _FRAGMENT_STORED.findall(log)[-1]
+    (done,) = _INSTALLED.findall(log)
+    return _seconds(*done) - _seconds(last[0], last[1])
+
+
 def _download_phase(log: str, fragments: int) -> float:
     """Seconds the fragments took, from the agent's --debug log: the engine logs each one once
     stored (fsynced, SHA-256 checked), so (last - first) x N / (N - 1) estimates the phase."""
-    stamps = [
-        time.mktime(time.strptime(day, "%Y-%m-%d %H:%M:%S")) + int(ms) / 1000
-        for day, ms, _, _ in _FRAGMENT_STORED.findall(log)
-    ]
+    stamps = [_seconds(day, ms) for day, ms, _, _ in _FRAGMENT_STORED.findall(log)]
     if len(stamps) != fragments or fragments < 2:
         raise RuntimeError(f"expected {fragments} stored fragments in the agent's log, found {len(stamps)}")
     return (stamps[-1] - stamps[0]) * fragments / (fragments - 1)
@@ -321,7 +333,9 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
             server.ocelot("package", "assign", package_id, "--computer", computer_id, "--json")
             log = work / f"agent-{number}.log"
             agent_figures = measured([*agent, "--nosoft", "--debug", "--logfile", str(log)])
-            agent_figures["download_s"] = _download_phase(log.read_text(errors="replace"), fragments)
+            text = log.read_text(errors="replace")
+            agent_figures["download_s"] = _download_phase(text, fragments)
+            agent_figures["install_s"] = _install_phase(text)
             stats = server.ocelot("package", "stats", package_id, "--json")
             if "SUCCESS" not in json.dumps(stats):
                 raise RuntimeError(f"round {number + 1}: no SUCCESS reported: {stats}")
@@ -351,6 +365,7 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
         "ratio": agent_s / curl_s,
         "download_s": download_s,
         "download_ratio": download_s / curl_s,
+        "install_s": statistics.median(sample["install_s"] for sample in samples["agent"]),
         "target": 1.5,
     }
 
@@ -406,6 +421,11 @@ def markdown(results: dict[str, Any]) -> str:
             f"| same, the fragments only (agent's log: {deploy['fragments']} fetched, SHA-256 checked, "
             f"fsynced) | {deploy['download_s']:.2f} s | curl {deploy['curl_s']:.2f} s "
             f"| {deploy['download_ratio']:.2f}x | ≤ 1.5x {_verdict(deploy['download_ratio'] <= 1.5)} |"
+        )
+    if deploy:
+        out.append(
+            f"| same, last fragment to SUCCESS (MD5 and SHA-256 of the archive, extraction, STORE) "
+            f"| {deploy['install_s']:.2f} s | curl: none | | |"
         )
     out += [
         "",
