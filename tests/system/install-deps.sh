@@ -10,6 +10,8 @@
 #   `ocelot package sync` (tests/deployment/test_sync.py).
 #   nmap and nmblookup (samba-common-bin) for the server's IP scans, iproute2 for the
 #   network namespaces of tests/ipdiscover/test_real_network.py.
+#   The real OCS 2.8.1 server (Apache mod_perl, ocsinventory-server, XML::Parser), openssl
+#   and curl for tests/agent/test_reference_ocs.py (../shared/reference-ocs/setup.sh).
 #
 # As root: installs whatever is missing (one `apt-get update`, no recommends) without
 # letting the packages start their daemons. Not root: prints what is missing and fails.
@@ -26,6 +28,7 @@ PACKAGES=(
   systemd logrotate
   nginx rsync
   nmap samba-common-bin iproute2
+  apache2 libapache2-mod-perl2 ocsinventory-server libxml-parser-perl openssl curl
 )
 
 missing=()
