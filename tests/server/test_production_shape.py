@@ -21,6 +21,7 @@ import signal
 import ssl
 import subprocess
 import time
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,6 +58,13 @@ OTHER_CLIENT = "127.0.0.2"
 _ACCESS = re.compile(
     r'^(\S+) \[[^]]*\] "(\S+) (\S+) [^"]*" (\d+) (\d+) "[^"]*" upstream=(\S+)$', re.MULTILINE
 )
+
+
+def prolog(device: str) -> bytes:
+    return zlib.compress(
+        f"<?xml version='1.0' encoding='UTF-8'?><REQUEST><DEVICEID>{device}-2026-11-22-01-00-00"
+        "</DEVICEID><QUERY>PROLOG</QUERY></REQUEST>".encode()
+    )
 
 
 @dataclass
@@ -148,6 +156,20 @@ class Production:
             connection.request("GET", path, headers=headers or {})
             response = connection.getresponse()
             return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def post_agent(self, body: bytes) -> int:
+        """POST to the agent endpoint on nginx's HTTP listener, as the Unix agent."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
+        try:
+            headers = {"User-Agent": "OCS-NG_unified_unix_agent_v2.10.0"}
+            connection.request("POST", "/ocsinventory", body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        except (BrokenPipeError, ConnectionResetError):
+            return 413  # nginx may answer and close before the whole body is sent
         finally:
             connection.close()
 
@@ -368,7 +390,11 @@ def test_healthz_metrics_and_the_console_answer_through_nginx_with_the_client_ad
     assert production.get("/download/staging", secure=True)[0] == 404
     status, _, body = production.get("/cacert.pem", secure=False)
     assert (status, body) == (200, production.servers[0].cacert.read_bytes())
+    # Agents configured with plain HTTP reach the servers too; nginx bounds the body first.
+    assert production.post_agent(prolog("http-agent")) == 200
+    assert production.post_agent(b"\0" * (33 * 1024 * 1024)) == 413
     hits = production.hits()
+    assert [hit.status for hit in hits if hit.path == "/ocsinventory"][-2:] == [200, 413]
     scrapes = [hit for hit in hits if hit.path == "/metrics"]
     assert {hit.client for hit in scrapes} == {"127.0.0.1", OTHER_CLIENT}
     assert {hit.upstream for hit in scrapes} <= production.upstreams()
