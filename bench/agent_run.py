@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import sqlite3
 import ssl
@@ -262,6 +263,10 @@ def _download_phase(log: str, fragments: int) -> float:
     return (stamps[-1] - stamps[0]) * fragments / (fragments - 1)
 
 
+def command_line(command: list[str]) -> str:
+    return " ".join(shlex.quote(part) for part in command)
+
+
 def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
     curl = shutil.which("curl")
     if not curl:
@@ -303,7 +308,7 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
             info_url = f"https://127.0.0.1:{server.https_port}/download/{package_id}/info"
             with urllib.request.urlopen(info_url, context=context, timeout=60) as answer:
                 answer.read()
-        samples: dict[str, list[dict[str, float]]] = {"agent": [], "curl": []}
+        samples: dict[str, list[dict[str, float]]] = {"agent": [], "curl": [], "tools": []}
         for number in range(rounds):
             # curl: the same fragments, sequentially, one connection, written to disk.
             fetched = work / f"curl-{number}"
@@ -315,6 +320,19 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
             got = sum(path.stat().st_size for path in fetched.iterdir())
             if got != size:
                 raise RuntimeError(f"curl fetched {got} bytes, the package is {size}")
+            shutil.rmtree(fetched)
+            # The same work as the agent with standard tools, one after the other: curl, then
+            # sha256sum of each fragment, md5sum and sha256sum of the whole, tar xzf (STORE).
+            fetched.mkdir()
+            names = " ".join(str(fetched / f"{n}") for n in range(1, fragments + 1))
+            script = (
+                f"set -e; {command_line(command)}; sha256sum {names} >/dev/null; "
+                f"cat {names} | md5sum >/dev/null; cat {names} | sha256sum >/dev/null; "
+                f"mkdir {fetched}/out; cat {names} | tar xzf - -C {fetched}/out; sync -f {fetched}/out"
+            )
+            tools_figures = measured(["sh", "-c", script])
+            if (fetched / "out" / "payload.bin").stat().st_size != size_mib * MIB:
+                raise RuntimeError("the tools' extraction has the wrong size")
             shutil.rmtree(fetched)
             # The agent: a new computer (first contact unmeasured), assigned, then the timed run.
             basevardir = work / f"agent-{number}"
@@ -345,6 +363,7 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
             shutil.rmtree(basevardir)
             samples["agent"].append(agent_figures)
             samples["curl"].append(curl_figures)
+            samples["tools"].append(tools_figures)
             _log(
                 f"deploy round {number + 1}: agent {agent_figures['wall_s']:.2f} s, "
                 f"curl {curl_figures['wall_s']:.2f} s"
@@ -355,6 +374,7 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
     agent_s = statistics.median(sample["wall_s"] for sample in samples["agent"])
     curl_s = statistics.median(sample["wall_s"] for sample in samples["curl"])
     download_s = statistics.median(sample["download_s"] for sample in samples["agent"])
+    tools_s = statistics.median(sample["wall_s"] for sample in samples["tools"])
     return {
         "rounds": rounds,
         "archive_bytes": size,
@@ -365,6 +385,8 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
         "ratio": agent_s / curl_s,
         "download_s": download_s,
         "download_ratio": download_s / curl_s,
+        "tools_s": tools_s,
+        "tools_ratio": agent_s / tools_s,
         "install_s": statistics.median(sample["install_s"] for sample in samples["agent"]),
         "target": 1.5,
     }
@@ -421,6 +443,12 @@ def markdown(results: dict[str, Any]) -> str:
             f"| same, the fragments only (agent's log: {deploy['fragments']} fetched, SHA-256 checked, "
             f"fsynced) | {deploy['download_s']:.2f} s | curl {deploy['curl_s']:.2f} s "
             f"| {deploy['download_ratio']:.2f}x | ≤ 1.5x {_verdict(deploy['download_ratio'] <= 1.5)} |"
+        )
+    if deploy and "tools_s" in deploy:
+        out.append(
+            f"| same, end to end | {deploy['agent_s']:.2f} s | the same work with standard tools: curl, "
+            f"sha256sum of each fragment, md5sum and sha256sum of the archive, tar xzf, sync "
+            f"{deploy['tools_s']:.2f} s | {deploy['tools_ratio']:.2f}x | (information) |"
         )
     if deploy:
         out.append(
