@@ -13,10 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ocelot.agent.client import Client, ServerError
 from ocelot.agent.collectors.hardware import short_hostname
 from ocelot.agent.config import Options
-from ocelot.agent.deployment.engine import deploy_after_contact
 from ocelot.agent.host import Host, MachineHost
 from ocelot.agent.inventory import build_request, checksum, collect, section_hashes
 from ocelot.agent.ipdiscover import discover
@@ -99,6 +97,10 @@ def run_local(options: Options, host: Host) -> int:
 
 
 def run_network(options: Options, host: Host, now: float | None = None) -> int:
+    # Imported here: HTTP and TLS (http.client, ssl) are a fifth of a --local run's
+    # memory, and a --local run needs neither (bench/README.md, agent).
+    from ocelot.agent.client import Client, ServerError
+
     assert options.server
     state = AgentState(vardir_for(options.vardir_base(), options.server))
     moment = time.time() if now is None else now
@@ -171,6 +173,8 @@ def _deploy(
     """Deployment after the contact, whatever it answered (protocol.md §9.2), when it said ON=1."""
     if answer is None or options.server is None:
         return  # --force: no PROLOG, so no DOWNLOAD option
+    from ocelot.agent.deployment.engine import deploy_after_contact
+
     deploy_after_contact(
         answer.options,
         vardir=state.vardir,
