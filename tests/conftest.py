@@ -90,6 +90,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests and the test that builds a bridge and namespaces share one xdist
+    worker (run-suite.sh: ``--dist loadgroup``): Chromium drops its connections with
+    "Your connection was interrupted" (ERR_NETWORK_CHANGED) when an interface appears in
+    its network namespace, as the bridge does."""
+    for item in items:
+        path = item.path.as_posix()
+        if "/tests/browser/" in path or path.endswith("/tests/ipdiscover/test_real_network.py"):
+            item.add_marker(pytest.mark.xdist_group("root_network"))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_agent_settings() -> Iterator[None]:
     """Each test's agent requests read the settings its own transaction holds: the agent

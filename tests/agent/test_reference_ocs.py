@@ -52,7 +52,17 @@ from tests.server_process import ocelot_command
 
 pytestmark = pytest.mark.reference_ocs
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-ocs"
+
+def _reference_dir() -> Path:
+    """``$OCELOT_REFERENCE_OCS``, else ``shared/reference-ocs`` beside the checkout, else the
+    workplace's ``/work/shared`` (CI runs on a clone somewhere else)."""
+    if os.environ.get("OCELOT_REFERENCE_OCS"):
+        return Path(os.environ["OCELOT_REFERENCE_OCS"])
+    beside = Path(__file__).resolve().parents[3] / "shared" / "reference-ocs"
+    return beside if beside.is_dir() else Path("/work/shared/reference-ocs")
+
+
+REFERENCE = _reference_dir()
 OCS_URL = "http://127.0.0.1:8880/ocsinventory"
 PACKAGES = ("apache2", "libapache2-mod-perl2", "mariadb-server", "ocsinventory-server", "libxml-parser-perl")
 EXTRA_USERAGENTS = Path("/etc/ocsinventory/extra_useragents")

@@ -138,7 +138,9 @@ start_mariadb() {
 
 xdist=()
 if [ "$WORKERS" != 0 ]; then
-  xdist=(-n "$WORKERS")
+  # loadgroup: tests marked with one xdist_group run on one worker, one after the other
+  # (tests/conftest.py: the browser and the network-namespace tests).
+  xdist=(-n "$WORKERS" --dist loadgroup)
 fi
 
 declare -A RESULT SECONDS_TAKEN
