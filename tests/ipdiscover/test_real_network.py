@@ -173,6 +173,10 @@ def test_an_automatically_elected_agent_discovers_its_network(lab: Lab, tmp_path
     try:
         for name in ("a2", "a3"):
             agent_run(lab, name, url, tmp_path)
+            # A DEVICEID is the host name and the second of the first run (OCS's format), and
+            # every namespace has this machine's host name: one second apart, or two agents
+            # would be one computer.
+            time.sleep(1.05)
         for _ in range(3):  # the third inventory reaches FIDELITY 3: elected
             agent_run(lab, "a1", url, tmp_path)
         a1 = Computer.objects.get(networks__ip_address=lab.addresses["a1"])
