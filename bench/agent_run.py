@@ -43,11 +43,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.report import machine_info
+from bench.report import machine_info, replace_block
 from bench.targets import descendants, free_port, wait_http
 
 REPO = Path(__file__).resolve().parent.parent
-README = REPO / "bench" / "README.md"
 RESULTS = REPO / "bench" / "results"
 START = "<!-- bench:agent:start -->"
 END = "<!-- bench:agent:end -->"
@@ -468,15 +467,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def update_readme(table: str) -> None:
-    block = f"{START}\n{table}{END}"
-    text = README.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    README.write_text(text)
+    replace_block(START, END, table)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,11 +38,10 @@ from typing import Any
 
 from bench.load import HEADERS
 from bench.payload import make_agent
-from bench.report import machine_info
+from bench.report import machine_info, replace_block
 from bench.targets import OcelotTarget, free_port
 
 REPO = Path(__file__).resolve().parent.parent
-README = REPO / "bench" / "README.md"
 RESULTS = REPO / "bench" / "results"
 START = "<!-- bench:deployment:start -->"
 END = "<!-- bench:deployment:end -->"
@@ -441,15 +440,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def update_readme(table: str) -> None:
-    block = f"{START}\n{table}{END}"
-    text = README.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    README.write_text(text)
+    replace_block(START, END, table)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -286,14 +286,20 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def update_readme(table: str) -> None:
-    """Replace the figures between the markers of bench/README.md (append them if absent)."""
-    block = f"{START}\n{table}{END}"
+def replace_block(start: str, end: str, content: str, *, heading: str = "") -> None:
+    """Put ``content`` between the markers ``start`` and ``end`` of bench/README.md, in
+    place of what is there, or at the end (after ``heading``) when the markers are absent."""
+    block = f"{start}\n{content}{end}"
     text = README.read_text() if README.exists() else ""
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
         text = head + block + tail
     else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + "## Latest figures\n\n" + block + "\n"
+        text = text.rstrip("\n") + ("\n\n" if text else "") + heading + block + "\n"
     README.write_text(text)
+
+
+def update_readme(table: str) -> None:
+    """Replace the figures between the markers of bench/README.md (append them if absent)."""
+    replace_block(START, END, table, heading="## Latest figures\n\n")
