@@ -32,8 +32,15 @@ def test_lines_from_several_pipes_arrive_whole_and_rotate_at_the_size(tmp_path: 
     lines = [line for path in files for line in path.read_text().splitlines()]
     assert all(line.startswith("worker ") and line.endswith("x" * 20) for line in lines)
     # The newest lines survive (the oldest went with the rotation); none is duplicated.
+    # How the writers interleave is up to the scheduler (on a loaded machine one may finish
+    # before another starts, and all its lines rotate away): what survives of each writer
+    # is its last lines, in one piece, and the files hold about their size in lines.
     assert len(lines) == len(set(lines))
-    assert {f"worker {worker} line 01999 {'x' * 20}" for worker in range(4)} <= set(lines)
+    assert len(lines) > 3 * 20_000 // 44
+    for worker in range(4):
+        numbers = sorted(int(line.split()[3]) for line in lines if line.startswith(f"worker {worker} "))
+        assert numbers == list(range(2000 - len(numbers), 2000))
+    assert any(line.startswith("worker ") and " line 01999 " in line for line in lines)
     assert capsys.readouterr().out == ""
 
 
