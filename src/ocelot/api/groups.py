@@ -19,7 +19,7 @@ from ocelot.accounts.roles import is_administrator, visible_computers
 from ocelot.api.auth import administrators_only
 from ocelot.api.errors import ApiError, not_found
 from ocelot.api.requests import address_of, administrator, page, refuse_unknown_parameters
-from ocelot.api.schemas import Error, Paging
+from ocelot.api.schemas import Error, Paging, SearchIn
 from ocelot.deployment.groups import group_statistics
 from ocelot.inventory import groups
 from ocelot.inventory.models import Group
@@ -88,15 +88,6 @@ class MemberPage(Schema):
     limit: int
     offset: int
     items: list[MemberItem]
-
-
-class SearchIn(Schema):
-    """The computer search, in the computer list's format: one entry per criterion."""
-
-    field: list[str] = Field(default_factory=list, max_length=MAX_CRITERIA * 4)
-    op: list[str] = Field(default_factory=list, max_length=MAX_CRITERIA * 4)
-    value: list[str] = Field(default_factory=list, max_length=MAX_CRITERIA * 4)
-    value2: list[str] | None = Field(None, max_length=MAX_CRITERIA * 4)
 
 
 class MembersIn(Schema):
@@ -305,19 +296,7 @@ def change_members(request: HttpRequest, group_id: int, body: MembersIn) -> dict
     if unseen:
         raise not_found(f"computer {unseen[0]}")
     if body.search is not None:
-        given = body.search
-        values2 = given.value2 if given.value2 is not None else [""] * len(given.field)
-        if not len(given.field) == len(given.op) == len(given.value) == len(values2):
-            raise ApiError(
-                400, "invalid_search", "field, op, value and value2 must be given once per criterion"
-            )
-        criteria = [
-            Criterion(name.strip(), operator.strip().upper() or "EQUAL", value, value2)
-            for name, operator, value, value2 in zip(given.field, given.op, given.value, values2, strict=True)
-            if name.strip()
-        ]
-        if not criteria:
-            raise ApiError(400, "invalid_search", "the search needs at least one criterion")
+        criteria = body.search.criteria()
         try:
             ids.update(search(chosen, criteria).values_list("pk", flat=True))
         except SearchError as exc:

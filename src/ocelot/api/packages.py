@@ -22,7 +22,7 @@ from ocelot.accounts.roles import is_administrator, visible_computers
 from ocelot.api.auth import AdministratorAuth, administrators_only
 from ocelot.api.errors import ApiError, not_found
 from ocelot.api.requests import address_of, administrator, page, refuse_unknown_parameters
-from ocelot.api.schemas import Error, Page, Paging
+from ocelot.api.schemas import Error, Page, Paging, SearchIn
 from ocelot.deployment import activation as activations
 from ocelot.deployment import assignment
 from ocelot.deployment.build import PackageRequest, build_package
@@ -32,7 +32,7 @@ from ocelot.deployment.fragments import parse_fragment_size
 from ocelot.deployment.groups import find_group
 from ocelot.deployment.models import Activation, Package
 from ocelot.deployment.uploads import check_upload, stream_uploads_to_disk
-from ocelot.inventory.search import MAX_CRITERIA, Criterion, search
+from ocelot.inventory.search import search
 
 router = Router(tags=["packages"])
 
@@ -132,15 +132,6 @@ class ActivatedOut(ActivationOut):
 class DeactivatedOut(Schema):
     id: int
     assignments_removed: int
-
-
-class SearchIn(Schema):
-    """The computer search, in the computer list's format: one entry per criterion."""
-
-    field: list[str] = Field(default_factory=list, max_length=MAX_CRITERIA * 4)
-    op: list[str] = Field(default_factory=list, max_length=MAX_CRITERIA * 4)
-    value: list[str] = Field(default_factory=list, max_length=MAX_CRITERIA * 4)
-    value2: list[str] | None = Field(None, max_length=MAX_CRITERIA * 4)
 
 
 class AssignIn(Schema):
@@ -288,8 +279,7 @@ def create_package(
 ) -> Status[dict[str, Any]]:
     user = administrator(request)
     check_upload(request)
-    notify = form.notify_text is not None or form.notify_countdown is not None
-    build = PackageRequest(
+    build = PackageRequest.from_options(
         name=form.name,
         os=form.os,
         action=form.action,
@@ -298,13 +288,11 @@ def create_package(
         priority=form.priority,
         protocol=form.protocol,
         description=form.description,
-        notify_user=notify or form.notify_can_abort or form.notify_can_delay,
-        notify_text=form.notify_text or "",
+        notify_text=form.notify_text,
         notify_countdown=form.notify_countdown,
         notify_can_abort=form.notify_can_abort,
         notify_can_delay=form.notify_can_delay,
-        need_done_action=form.done_action_text is not None,
-        need_done_action_text=form.done_action_text or "",
+        done_action_text=form.done_action_text,
         fragment_count=form.fragments,
         fragment_size=parse_fragment_size(form.fragment_size) if form.fragment_size else None,
         archive_name=str(file.name or "") if file is not None else "",
@@ -371,17 +359,7 @@ def deactivate_package(request: HttpRequest, package_id: int, activation_id: int
 
 
 def _search_ids(request: HttpRequest, given: SearchIn) -> list[int]:
-    values2 = given.value2 if given.value2 is not None else [""] * len(given.field)
-    if not len(given.field) == len(given.op) == len(given.value) == len(values2):
-        raise ApiError(400, "invalid_search", "field, op, value and value2 must be given once per criterion")
-    criteria = [
-        Criterion(name.strip(), operator.strip().upper() or "EQUAL", value, value2)
-        for name, operator, value, value2 in zip(given.field, given.op, given.value, values2, strict=True)
-        if name.strip()
-    ]
-    if not criteria:
-        raise ApiError(400, "invalid_search", "the search needs at least one criterion")
-    found = search(visible_computers(request.user), criteria)  # type: ignore[attr-defined]
+    found = search(visible_computers(request.user), given.criteria())  # type: ignore[attr-defined]
     return list(found.order_by("pk").values_list("pk", flat=True))
 
 

@@ -12,7 +12,9 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 from pydantic import StringConstraints
 
+from ocelot.api.errors import ApiError
 from ocelot.api.requests import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
+from ocelot.inventory.search import MAX_CRITERIA, Criterion
 
 
 class Me(Schema):
@@ -198,3 +200,28 @@ class UserChange(Schema):
 class UserCreated(Schema):
     user: UserItem
     password: str = Field(description="generated; shown this once")
+
+
+class SearchIn(Schema):
+    """The computer search, in the computer list's format: one entry per criterion."""
+
+    field: list[str] = Field(default_factory=list, max_length=MAX_CRITERIA * 4)
+    op: list[str] = Field(default_factory=list, max_length=MAX_CRITERIA * 4)
+    value: list[str] = Field(default_factory=list, max_length=MAX_CRITERIA * 4)
+    value2: list[str] | None = Field(None, max_length=MAX_CRITERIA * 4)
+
+    def criteria(self) -> list[Criterion]:
+        """The criteria, at least one; ApiError 400 ``invalid_search`` otherwise."""
+        values2 = self.value2 if self.value2 is not None else [""] * len(self.field)
+        if not len(self.field) == len(self.op) == len(self.value) == len(values2):
+            raise ApiError(
+                400, "invalid_search", "field, op, value and value2 must be given once per criterion"
+            )
+        criteria = [
+            Criterion(name.strip(), operator.strip().upper() or "EQUAL", value, value2)
+            for name, operator, value, value2 in zip(self.field, self.op, self.value, values2, strict=True)
+            if name.strip()
+        ]
+        if not criteria:
+            raise ApiError(400, "invalid_search", "the search needs at least one criterion")
+        return criteria

@@ -260,8 +260,7 @@ def _build(args: argparse.Namespace) -> Package:
     from ocelot.deployment.fragments import parse_fragment_size
 
     fragment_size = parse_fragment_size(args.fragment_size) if args.fragment_size is not None else None
-    notify = args.notify_text is not None or args.notify_countdown is not None
-    request = PackageRequest(
+    request = PackageRequest.from_options(
         name=args.name,
         os=args.os,
         action=args.action,
@@ -270,13 +269,11 @@ def _build(args: argparse.Namespace) -> Package:
         priority=args.priority,
         protocol=args.protocol,
         description=args.description,
-        notify_user=notify or args.notify_can_abort or args.notify_can_delay,
-        notify_text=args.notify_text or "",
+        notify_text=args.notify_text,
         notify_countdown=args.notify_countdown,
         notify_can_abort=args.notify_can_abort,
         notify_can_delay=args.notify_can_delay,
-        need_done_action=args.done_action_text is not None,
-        need_done_action_text=args.done_action_text or "",
+        done_action_text=args.done_action_text,
         fragment_count=args.fragments,
         fragment_size=fragment_size,
         archive_name=args.file.name if args.file is not None else "",

@@ -17,7 +17,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -70,6 +70,32 @@ class PackageRequest:
     fragment_count: int | None = None
     fragment_size: int | None = None
     archive_name: str = ""
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        notify_text: str | None = None,
+        notify_countdown: int | None = None,
+        notify_can_abort: bool = False,
+        notify_can_delay: bool = False,
+        done_action_text: str | None = None,
+        **fields: Any,
+    ) -> PackageRequest:
+        """A request from optional notification options, as the API and the command line
+        take them: any of them asks for the user to be notified, and a done-action text
+        asks for the done action."""
+        notify = notify_text is not None or notify_countdown is not None
+        return cls(
+            notify_user=notify or notify_can_abort or notify_can_delay,
+            notify_text=notify_text or "",
+            notify_countdown=notify_countdown,
+            notify_can_abort=notify_can_abort,
+            notify_can_delay=notify_can_delay,
+            need_done_action=done_action_text is not None,
+            need_done_action_text=done_action_text or "",
+            **fields,
+        )
 
     @property
     def argument(self) -> str:
