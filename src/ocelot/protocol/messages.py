@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ocelot.protocol.collector import collector_paused
 from ocelot.protocol.errors import ProtocolError, TooLargeError
 from ocelot.protocol.limits import DEFAULT_LIMITS, Limits
 from ocelot.protocol.sections import (
@@ -271,7 +272,9 @@ def read_request(root: Node, limits: Limits = DEFAULT_LIMITS) -> Message:
             raise ProtocolError("unexpected_content", "a PROLOG request carries no CONTENT")
         return Contact(device_id)
     if query == "INVENTORY":
-        return _read_inventory(root, device_id, limits)
+        # Thousands of row mappings that live as long as the request (collector.py).
+        with collector_paused():
+            return _read_inventory(root, device_id, limits)
     if query == "DOWNLOAD":
         package_id = _single(root, "ID") or ""
         if not _PACKAGE_ID.match(package_id):
