@@ -584,7 +584,12 @@ class Software(models.Model):
 class SoftwareInstallation(SectionRow):
     """One piece of software installed on one computer. Section SOFTWARES, bit 65536."""
 
-    software = models.ForeignKey(Software, on_delete=models.PROTECT, related_name="installations")
+    # No index of its own: "installed_software_computer" below starts with this column and
+    # serves every lookup by software; a second index only cost each inventory's 800
+    # inserts their upkeep (bench/README.md, "Where the time goes").
+    software = models.ForeignKey(
+        Software, on_delete=models.PROTECT, related_name="installations", db_index=False
+    )
     comments = models.TextField(blank=True, default="")
     file_size = models.BigIntegerField(null=True, blank=True)
     folder = models.TextField(blank=True, default="")
