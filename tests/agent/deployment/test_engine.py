@@ -121,6 +121,45 @@ def test_a_fragment_already_on_disk_is_never_fetched_again(
     assert site.results == [("1700000020", "SUCCESS")]
 
 
+def test_a_fragment_a_power_cut_spoiled_after_its_rename_is_checked_again_and_fetched_again(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    site.publish(build("1700000021", installer(marker), fragments=3, priority=1, signer=pki.signing_key))
+    missing = "/download/1700000021/1700000021-3"
+    third = site.files.pop(missing)
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000021"))
+    # Fragments with a SHA-256 are renamed into place without an fsync: a power cut can
+    # leave one with its size but zeros, which the next run must not trust.
+    spoiled = vardir / "download" / "1700000021" / "1700000021-2"
+    spoiled.write_bytes(bytes(spoiled.stat().st_size))
+    site.files[missing] = third
+    site.requests.clear()
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000021"))
+    assert site.fragment_requests() == ["1700000021-2", "1700000021-3"]
+    assert site.results == [("1700000021", "SUCCESS")]
+    assert marker.read_text() == "installed\n"
+
+
+def test_an_ocs_fragment_changed_on_disk_between_two_runs_gives_bad_digest(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    site.publish(build("1700000022", installer(marker), fragments=2, priority=1, ocs=True))
+    missing = "/download/1700000022/1700000022-2"
+    second = site.files.pop(missing)
+    deploy(engine(site, vardir, pki, clock, signed=False), site.pack_param("1700000022"))
+    # No SHA-256 per fragment from an OCS server: the archive's MD5, computed from disk for
+    # what an earlier run fetched, is what catches it.
+    first = vardir / "download" / "1700000022" / "1700000022-1"
+    data = first.read_bytes()
+    first.write_bytes(bytes([data[0] ^ 1]) + data[1:])
+    site.files[missing] = second
+    deploy(engine(site, vardir, pki, clock, signed=False), site.pack_param("1700000022"))
+    assert site.results == [("1700000022", "ERR_BAD_DIGEST")]
+    assert not marker.exists()
+
+
 def test_a_proxy_dropping_connections_mid_fragment_is_retried_and_resumed(
     site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
 ) -> None:

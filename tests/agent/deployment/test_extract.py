@@ -57,8 +57,26 @@ def test_not_an_archive_is_refused(tmp_path: Path) -> None:
         extract(fragments(tmp_path, b"plain text, no archive" * 100, 2), tmp_path / "out", 10**12)
 
 
-def test_the_members_total_is_checked_against_the_free_space_before_writing(tmp_path: Path) -> None:
+def test_members_past_the_free_space_are_refused_and_nothing_extracted_is_left(tmp_path: Path) -> None:
     archive = tar_gz(("zeros", bytes(3 * 1024 * 1024)))
     with pytest.raises(NoSpaceError):
         extract(fragments(tmp_path, archive, 1), tmp_path / "out", 2 * 1024 * 1024)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_zip_is_read_in_place_across_fragments_without_a_joined_copy(tmp_path: Path) -> None:
+    members = [(f"dir/file{n}.bin", bytes([n]) * (3000 + n)) for n in range(20)]
+    archive = zip_of(*members)
+    parts = fragments(tmp_path, archive, 7)  # the central directory spans several fragments
+    extract(parts, tmp_path / "out", 10**12)
+    for name, content in members:
+        assert (tmp_path / "out" / name).read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*(p.name for p in parts), "out"])
+
+
+def test_a_hostile_member_after_good_ones_leaves_nothing_extracted(tmp_path: Path) -> None:
+    archive = tar_gz(("good.txt", b"g" * 5000), ("../evil", b"x"))
+    with pytest.raises(ArchiveError):
+        extract(fragments(tmp_path, archive, 2), tmp_path / "out", 10**12)
+    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "evil").exists()

@@ -29,6 +29,7 @@ ERR_INTERRUPTED instead of running again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -41,7 +42,7 @@ from ocelot.agent.deployment import codes
 from ocelot.agent.deployment.actions import run_action
 from ocelot.agent.deployment.announcement import Announcement, DownloadConf, PackOrder, read_announcement
 from ocelot.agent.deployment.clock import Clock
-from ocelot.agent.deployment.digests import DigestError, check_archive
+from ocelot.agent.deployment.digests import CHUNK, ArchiveDigest, DigestError
 from ocelot.agent.deployment.extract import MARGIN, ArchiveError, NoSpaceError, extract
 from ocelot.agent.deployment.fetch import Fetcher, FetchError, OutOfSpaceError, is_out_of_space
 from ocelot.agent.deployment.package_info import InfoError, PackageInfo, read_info
@@ -96,6 +97,8 @@ class Engine:
         self.accept_unsigned = accept_unsigned
         self.command_timeout = command_timeout
         self.conf = DownloadConf()
+        # Each package's whole-archive digests, fed as its fragments arrive (digests.py).
+        self._digests: dict[str, ArchiveDigest] = {}
 
     # ------------------------------------------------------------ entry points
 
@@ -148,6 +151,7 @@ class Engine:
 
     def _finish(self, package_id: str, code: str, *, done: bool = False) -> None:
         """Record a result (and the history for ``done``), clean the package, report."""
+        self._digests.pop(package_id, None)
         package = self.store.package(package_id)
         if done:
             if not self._record_done(package, code):
@@ -306,8 +310,57 @@ class Engine:
         pause(self.conf.period_latency)
         return moved
 
+    def _archive_digest(self, item: Active) -> ArchiveDigest:
+        """The package's whole-archive digests; at the first step of this process, its fragments
+        already on disk checked again.
+
+        Fragments are not fsynced when the info file gives their SHA-256 (bench/README.md,
+        agent: 20 fsyncs cost more than a tenth of the download): a power cut may then leave
+        a renamed fragment short or zeroed. So the fragments an earlier process left are
+        trusted only after their size and SHA-256 are checked again here; a wrong one is
+        deleted and fetched again. The ones in sequence feed the whole-archive digests in the
+        same read. Without per-fragment SHA-256 (an OCS server) every fragment was fsynced
+        before its rename, as before, and is hashed at the install.
+        """
+        digest = self._digests.get(item.package_id)
+        if digest is not None and digest.info == item.info:
+            return digest
+        info, directory = item.info, item.directory
+        digest = self._digests[item.package_id] = ArchiveDigest(info)
+        if len(info.fragments) != info.fragment_count:
+            return digest
+        for number, expected in enumerate(info.fragments, start=1):
+            path = directory.fragment_path(number)
+            if not path.is_file():
+                continue
+            hashers = digest.for_fragment(number)
+            sha = hashlib.sha256()
+            size = 0
+            try:
+                with open(path, "rb") as handle:
+                    while chunk := handle.read(CHUNK):
+                        sha.update(chunk)
+                        size += len(chunk)
+                        if hashers is not None:
+                            hashers.update(chunk)
+            except OSError:
+                continue  # unreadable: the install's check reports ERR_BUILD
+            if size == expected.size and sha.hexdigest() == expected.sha256:
+                if hashers is not None:
+                    digest.keep(number, hashers)
+                continue
+            log.warning(
+                "package %s: fragment %d on disk is not the one listed: fetched again",
+                item.package_id,
+                number,
+            )
+            with contextlib.suppress(OSError):
+                path.unlink()
+        return digest
+
     def _step(self, item: Active) -> tuple[bool, bool]:
         """One step of a package: (something moved, the package is finished)."""
+        self._archive_digest(item)  # this process's first step: fragments on disk checked again
         number = item.directory.next_fragment(item.info.fragment_count)
         if number is not None:
             return self._fetch_fragment(item, number)
@@ -326,14 +379,21 @@ class Engine:
             self._finish(package_id, codes.OUT_OF_SPACE)
             return True, True
         url = f"{info.protocol}://{item.pack.pack_location}/{package_id}/{package_id}-{number}"
+        archive = self._archive_digest(item)
+        if number <= archive.fed:
+            archive.reset()  # a fragment already hashed went missing: all hashed again at the install
+        hashers = archive.for_fragment(number)
         try:
-            # Continuing a cut download is safe only when the fragment's SHA-256 is known.
+            # Continuing a cut download is safe only when the fragment's SHA-256 is known;
+            # so is skipping its fsync (see _archive_digest).
             fetched = self.fetcher.get_file(
                 url,
                 target,
                 expected.size if expected else MAX_FRAGMENT,
                 max(free, 0),
                 resume=expected is not None,
+                also=hashers,
+                durable=expected is None,
             )
         except FetchError as exc:
             log.warning("package %s: fragment %d not fetched (retried later): %s", package_id, number, exc)
@@ -357,6 +417,8 @@ class Engine:
             os.replace(fetched.path, target)
         except OSError:
             return False, False
+        if hashers is not None:
+            archive.keep(number, hashers)
         log.debug("package %s: fragment %d/%d", package_id, number, info.fragment_count)
         return True, False
 
@@ -365,7 +427,8 @@ class Engine:
         fragments = directory.fragments(info.fragment_count)
         if fragments:
             try:
-                check_archive(info, fragments)
+                # Usually only a comparison: the fragments were hashed as they arrived.
+                self._archive_digest(item).check(fragments)
             except DigestError as exc:
                 log.warning("package %s: %s; nothing runs", package_id, exc)
                 self._finish(package_id, codes.BAD_DIGEST)
