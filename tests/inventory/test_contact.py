@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ocelot.inventory.contact import answer_contact
 from ocelot.inventory.models import Computer, Group, GroupMember, RegistryQuery
-from ocelot.inventory.setting_values import set_global, set_override
+from ocelot.inventory.setting_values import global_values, set_global, set_override
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +94,99 @@ def test_each_contact_updates_fidelity_quality_and_the_last_contact() -> None:
     assert computer.quality == pytest.approx((2 + 1.0 * 3) / 4, abs=0.01)
     assert computer.last_contact_at is not None and computer.last_contact_at > earlier
     assert computer.user_agent == UA
+
+
+def test_a_second_contact_sets_quality_to_the_days_since_the_first() -> None:
+    # FIDELITY 1: QUALITY is the days since the last contact, not an average (§4.3 2.1).
+    Computer.objects.create(
+        device_id=DEVICE, fidelity=1, quality=9.0, last_contact_at=timezone.now() - timedelta(days=3)
+    )
+    answer_contact(DEVICE, user_agent=UA)
+    computer = Computer.objects.get()
+    assert computer.fidelity == 2
+    assert computer.quality == pytest.approx(3.0, abs=0.01)
+
+
+def test_a_computer_without_a_last_contact_keeps_its_quality() -> None:
+    Computer.objects.create(device_id=DEVICE, fidelity=5, quality=0.5, last_contact_at=None)
+    answer_contact(DEVICE, user_agent="OCS-NG_WINDOWS_AGENT_v2.11")
+    computer = Computer.objects.get()
+    assert (computer.fidelity, computer.quality) == (6, 0.5)
+    assert computer.last_contact_at is not None
+    assert computer.user_agent == "OCS-NG_WINDOWS_AGENT_v2.11"
+
+
+def test_an_unknown_computer_leaves_known_ones_alone() -> None:
+    Computer.objects.create(device_id=DEVICE, fidelity=3, quality=1.0)
+    assert answer_contact("stranger-2026-01-01-00-00-00", user_agent=UA).send
+    assert Computer.objects.values_list("device_id", "fidelity").get() == (DEVICE, 3)
+
+
+def test_a_known_computers_contact_is_one_statement_on_postgresql_two_elsewhere() -> None:
+    # PostgreSQL: one UPDATE ... RETURNING, one round trip. SQLite and MariaDB: a SELECT of
+    # the computer and its flags, then the UPDATE (bench/README.md, "Where the time goes").
+    Computer.objects.create(device_id=DEVICE, last_inventory_at=timezone.now())
+    base = global_values()
+    answer_contact(DEVICE, user_agent=UA, base=base)
+    with CaptureQueriesContext(connection) as queries:
+        assert answer_contact(DEVICE, user_agent=UA, base=base).send
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert Computer.objects.get().fidelity == 3
+
+
+def test_on_postgresql_the_contact_runs_as_a_prepared_statement() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("statements are prepared on PostgreSQL only")
+    Computer.objects.create(device_id=DEVICE)
+    runs_sql = (
+        "SELECT COALESCE(SUM(generic_plans + custom_plans), 0) FROM pg_prepared_statements"
+        " WHERE statement LIKE 'UPDATE inventory_computer SET quality%%'"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(runs_sql)
+        (before,) = cursor.fetchone()
+        for _ in range(3):
+            answer_contact(DEVICE, user_agent=UA)
+        cursor.execute(runs_sql)
+        (after,) = cursor.fetchone()
+    assert after - before == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_contact_is_its_own_commit_and_changes_no_session_setting() -> None:
+    # The agent endpoint runs in autocommit. On PostgreSQL the contact's commit does not
+    # wait for the disk (synchronous_commit off for that one statement's transaction).
+    Computer.objects.create(device_id=DEVICE, fidelity=3, quality=1.0)
+    postgresql = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgresql:
+            cursor.execute("SET synchronous_commit TO on")
+        assert answer_contact(DEVICE, user_agent=UA).send
+        assert Computer.objects.get().fidelity == 4
+        if postgresql:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)
+            # Inside a caller's transaction the commit is the caller's: left as it is.
+            with transaction.atomic():
+                answer_contact(DEVICE, user_agent=UA)
+                cursor.execute("SHOW synchronous_commit")
+                assert cursor.fetchone() == ("on",)
+    assert Computer.objects.get().fidelity == (5 if postgresql else 4)
+
+
+def test_on_postgresql_the_autocommit_statement_switches_synchronous_commit_off_for_its_transaction() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
+    from ocelot.inventory import contact
+
+    Computer.objects.create(device_id=DEVICE)
+    sql = contact._contact_sql_postgresql((), (), True)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO on")
+        cursor.execute(sql, {"device_id": DEVICE, "now": timezone.now(), "user_agent": UA})
+        cursor.execute("SHOW synchronous_commit")
+        # In the agent endpoint's autocommit, that transaction is the statement itself.
+        assert cursor.fetchone() == ("off",)
 
 
 def test_registry_queries_are_sent_only_when_registry_is_on() -> None:

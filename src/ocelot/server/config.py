@@ -133,6 +133,10 @@ def load_config(env: dict[str, str] | None = None) -> Config:
     )
 
 
+# psycopg prepares a statement after this many runs, or at once with prepare=True.
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+
+
 def database_settings(url: str) -> dict[str, Any]:
     """Django DATABASES['default'] from a URL: sqlite:///path, postgresql://, mysql://."""
     parts = urlsplit(url)
@@ -168,7 +172,10 @@ def database_settings(url: str) -> dict[str, Any]:
         return {
             **common,
             "ENGINE": "django.db.backends.postgresql",
-            "OPTIONS": {"connect_timeout": 10},
+            # Django's cursors never prepare (they bind on the client); the few statements
+            # that ask for it are prepared at once (inventory/contact.py). Django's default,
+            # None, would refuse even those.
+            "OPTIONS": {"connect_timeout": 10, "prepare_threshold": PREPARE_ONLY_WHEN_ASKED},
         }
     if parts.scheme in ("mysql", "mariadb"):
         options: dict[str, Any] = {"charset": "utf8mb4", "connect_timeout": 10}
