@@ -7,6 +7,7 @@ fake clock (latencies are recorded, never slept) and checks what the server rece
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -158,6 +159,56 @@ def test_an_ocs_fragment_changed_on_disk_between_two_runs_gives_bad_digest(
     deploy(engine(site, vardir, pki, clock, signed=False), site.pack_param("1700000022"))
     assert site.results == [("1700000022", "ERR_BAD_DIGEST")]
     assert not marker.exists()
+
+
+def test_a_fragment_failing_for_a_day_gives_download_pack_and_a_short_outage_does_not(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    site.publish(build("1700000023", installer(marker), fragments=3, priority=1, signer=pki.signing_key))
+    second = site.files.pop("/download/1700000023/1700000023-2")
+    site.files.pop("/download/1700000023/1700000023-3")
+    pack = site.pack_param("1700000023")
+    deploy(engine(site, vardir, pki, clock), pack)
+    assert site.results == []  # ten attempts in a second are an outage, not a missing fragment
+    clock.current += 2 * 86400
+    site.files["/download/1700000023/1700000023-2"] = second
+    deploy(engine(site, vardir, pki, clock), pack)
+    assert site.results == []  # fragment 2 came: fragment 3 only starts failing now
+    clock.current += 2 * 86400
+    deploy(engine(site, vardir, pki, clock), pack)
+    # Fragment 3 failed more than FETCH_ATTEMPTS times over more than a day.
+    assert site.results == [("1700000023", "ERR_DOWNLOAD_PACK")]
+    assert site.fragment_requests()[-1] == "1700000023-3"
+    assert not (vardir / "download" / "1700000023").exists()
+    assert not marker.exists()
+    assert DownloadStore(vardir).history() == []
+
+
+def test_a_package_directory_that_cannot_be_removed_reports_clean_after_its_result(
+    site: Site, vardir: Path, pki: Pki, clock: FakeClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "installs"
+    # The install leaves an immutable file behind (root only, as the agent runs).
+    command = "sh install.sh && chattr +i payload.txt"
+    site.publish(build("1700000024", installer(marker), argument=command, signer=pki.signing_key))
+    try:
+        deploy(engine(site, vardir, pki, clock), site.pack_param("1700000024"))
+        assert site.results == [("1700000024", "SUCCESS"), ("1700000024", "ERR_CLEAN")]
+        store = DownloadStore(vardir)
+        assert store.history() == ["1700000024"]
+        assert store.pending_results() == []
+        # Out of the package space: never taken for a package (nor reported INTERRUPTED) again.
+        assert not (vardir / "download" / "1700000024").exists()
+        assert list((vardir / "download").glob(".removing-1700000024-*"))
+    finally:
+        for path in vardir.rglob("payload.txt"):
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+    site.results.clear()
+    deploy(engine(site, vardir, pki, clock), site.pack_param("1700000024"))
+    assert not list((vardir / "download").glob(".removing-*"))  # removed at the next run
+    assert site.results == [("1700000024", "SUCCESS_ALREADY_SETUP")]
+    assert marker.read_text() == "installed\n"  # ran once
 
 
 def test_a_proxy_dropping_connections_mid_fragment_is_retried_and_resumed(

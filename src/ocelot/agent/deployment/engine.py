@@ -57,6 +57,10 @@ log = logging.getLogger(__name__)
 
 # Without per-fragment sizes (an OCS server), a fragment may not be larger than this.
 MAX_FRAGMENT = 4 * 1024 * 1024 * 1024
+# A fragment whose download failed this many times in a row, over at least this long,
+# gives ERR_DOWNLOAD_PACK (Engine._fetch_failed).
+FETCH_ATTEMPTS = 5
+FETCH_GIVE_UP_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -146,8 +150,32 @@ class Engine:
             package = self.store.package(package_id)
             if package.path.exists():
                 self.store.remove_package(package)
-            if send_result(self.poster, self.device_id, package_id, code):
-                self.store.forget_result(package_id)
+            self._report(package_id, code)
+
+    def _report(self, package_id: str, code: str) -> None:
+        """Send a recorded result; forget it once accepted, then report ERR_CLEAN if it was unclean.
+
+        protocol.md §9.2: the Unix agent sends ERR_CLEAN when it cannot delete a package's
+        directory after its result. Sent after the result, never instead of it: Ocelot's
+        server keeps the first result of an assignment (the install's outcome stays what
+        the console shows), an OCS server shows ERR_CLEAN, as with its own agent. The
+        directory was renamed out of the package space, so it is never taken for a package
+        again, and each run tries to remove it again (DownloadStore.sweep).
+        """
+        unclean = self.store.is_unclean(package_id)
+        if not send_result(self.poster, self.device_id, package_id, code):
+            return
+        if not unclean:
+            self.store.forget_result(package_id)
+            return
+        try:
+            self.store.record_result(package_id, codes.CLEAN, done=False)
+        except OSError:
+            self.store.forget_result(package_id)  # the result itself went through
+            send_result(self.poster, self.device_id, package_id, codes.CLEAN)
+            return
+        if send_result(self.poster, self.device_id, package_id, codes.CLEAN):
+            self.store.forget_result(package_id)
 
     def _finish(self, package_id: str, code: str, *, done: bool = False) -> None:
         """Record a result (and the history for ``done``), clean the package, report."""
@@ -160,10 +188,11 @@ class Engine:
                 return
         else:
             # Nothing ran: clean first (frees the space a full disk needs for the result file).
-            if not self.store.remove_package(package):
-                log.warning("package %s: cannot remove %s", package_id, package.path)
+            cleaned = self.store.remove_package(package)
+            if not cleaned:
+                log.warning("package %s: cannot remove %s (%s)", package_id, package.path, codes.CLEAN)
             try:
-                self.store.record_result(package_id, code, done=False)
+                self.store.record_result(package_id, code, done=False, unclean=not cleaned)
             except OSError as exc:
                 log.warning("package %s: cannot record %s (%s): reporting it now only", package_id, code, exc)
                 send_result(self.poster, self.device_id, package_id, code)
@@ -171,8 +200,9 @@ class Engine:
         log.info("package %s: %s", package_id, code)
         if done and not self.store.remove_package(package):
             log.warning("package %s: cannot remove %s (%s)", package_id, package.path, codes.CLEAN)
-        if send_result(self.poster, self.device_id, package_id, code):
-            self.store.forget_result(package_id)
+            with contextlib.suppress(OSError):
+                self.store.record_result(package_id, code, done=True, unclean=True)
+        self._report(package_id, code)
 
     def _record_done(self, package: PackageDir, code: str) -> bool:
         """Keep the result and the history entry of a package whose command ran; False if impossible."""
@@ -396,8 +426,7 @@ class Engine:
                 durable=expected is None,
             )
         except FetchError as exc:
-            log.warning("package %s: fragment %d not fetched (retried later): %s", package_id, number, exc)
-            return False, False
+            return self._fetch_failed(item, number, exc)
         except OutOfSpaceError as exc:
             log.warning("package %s: %s", package_id, exc)
             self._finish(package_id, codes.OUT_OF_SPACE)
@@ -419,8 +448,41 @@ class Engine:
             return False, False
         if hashers is not None:
             archive.keep(number, hashers)
+        with contextlib.suppress(OSError):
+            item.directory.clear_fetch_failures()
         log.debug("package %s: fragment %d/%d", package_id, number, info.fragment_count)
         return True, False
+
+    def _fetch_failed(self, item: Active, number: int, exc: FetchError) -> tuple[bool, bool]:
+        """A fragment download failed: retried later, until it has failed for too long (ERR_DOWNLOAD_PACK).
+
+        Both OCS agents define ERR_DOWNLOAD_PACK and never send it (protocol.md §9.4): the
+        Unix agent retries a missing fragment every cycle until TIMEOUT days (30 by default)
+        end in ERR_TIMEOUT, so a package whose fragments are not on the server shows nothing
+        for a month. Here a fragment that failed FETCH_ATTEMPTS times in a row (the
+        WindowsAgent's retries per fragment, §9.3), over at least FETCH_GIVE_UP_SECONDS, gives
+        ERR_DOWNLOAD_PACK: a fragment server down for an hour, or a run with no latencies
+        (ten attempts in a second), is not enough.
+        """
+        package_id = item.package_id
+        now = self.clock.now()
+        try:
+            count, first = item.directory.record_fetch_failure(number, now)
+        except OSError:
+            count, first = 1, now
+        if count >= FETCH_ATTEMPTS and now - first >= FETCH_GIVE_UP_SECONDS:
+            log.warning(
+                "package %s: fragment %d failed %d times in %.1f hours (%s): giving up",
+                package_id,
+                number,
+                count,
+                (now - first) / 3600,
+                exc,
+            )
+            self._finish(package_id, codes.DOWNLOAD_PACK)
+            return True, True
+        log.warning("package %s: fragment %d not fetched (retried later): %s", package_id, number, exc)
+        return False, False
 
     def _install(self, item: Active) -> None:
         info, directory, package_id = item.info, item.directory, item.package_id

@@ -12,6 +12,7 @@ fragments, never concatenated (tar.gz as a stream, zip through a seekable reader
 from __future__ import annotations
 
 import bisect
+import contextlib
 import gzip
 import io
 import os
@@ -21,6 +22,7 @@ import stat
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 # Room kept free beyond what is written: the state files must still fit (store.py).
@@ -137,17 +139,21 @@ def extract(fragments: list[Path], root: Path, free: int) -> None:
         _extract_tar(fragments, root, free)
 
 
-def _tar_stream(fragments: list[Path]) -> tarfile.TarFile:
-    """The archive as a forward-only tar stream.
+@contextlib.contextmanager
+def _tar_stream(fragments: list[Path]) -> Iterator[tarfile.TarFile]:
+    """The archive as a forward-only tar stream; every file closed on the way out.
 
     gzip is inflated by :mod:`gzip` rather than by tarfile's ``r|gz``, whose buffer handling
-    is quadratic on well-compressed members (8 MiB of zeros took 3 s).
+    is quadratic on well-compressed members (8 MiB of zeros took 3 s). Neither tarfile nor
+    gzip closes a file object it was given: a fragment left open until the garbage
+    collector runs kept a full tmpfs busy (tests/agent/deployment/test_full_disk.py).
     """
-    raw = io.BufferedReader(ChainedReader(fragments))
-    source: io.BufferedIOBase = (
-        gzip.GzipFile(fileobj=raw, mode="rb") if raw.peek(2)[:2] == b"\x1f\x8b" else raw
-    )
-    return tarfile.open(fileobj=source, mode="r|")
+    with contextlib.ExitStack() as stack:
+        raw = stack.enter_context(io.BufferedReader(ChainedReader(fragments)))
+        source: io.BufferedIOBase = raw
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            source = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+        yield stack.enter_context(tarfile.open(fileobj=source, mode="r|"))
 
 
 def _extract_tar(fragments: list[Path], root: Path, free: int) -> None:
@@ -177,7 +183,10 @@ def _extract_tar(fragments: list[Path], root: Path, free: int) -> None:
 def _extract_zip(fragments: list[Path], root: Path, free: int) -> None:
     # zipfile seeks (its directory is at the end): the fragments are read in place.
     try:
-        with zipfile.ZipFile(io.BufferedReader(ChainedReader(fragments), CHUNK)) as archive:
+        with (
+            io.BufferedReader(ChainedReader(fragments), CHUNK) as raw,
+            zipfile.ZipFile(raw) as archive,
+        ):
             members = archive.infolist()
             total = 0
             for member in members:

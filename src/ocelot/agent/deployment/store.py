@@ -3,12 +3,15 @@
 * ``config``: the last CONF param; ``history``: ids of done packages, one per line;
   ``lock``: held (flock) by the one process working on downloads;
 * ``results/<ID>``: a result not yet accepted by the server (the code, then ``history``
-  when the package reached ``done``); re-sent at every run until the server answers;
+  when the package reached ``done``, ``unclean`` when its directory could not be removed);
+  re-sent at every run until the server answers;
 * ``<ID>/since`` (epoch seconds, starts the TIMEOUT clock), ``<ID>/pack`` (the PACK param,
   so a run without a PROLOG can resume), ``<ID>/info`` (the verified info file),
-  ``<ID>/<ID>-<n>`` (fragments, each renamed into place only once complete and verified),
-  ``<ID>/started`` (an install began: after a crash the package reports ERR_INTERRUPTED
-  and never runs twice), ``<ID>/tmp/`` (the extracted archive, the command's directory).
+  ``<ID>/failures`` (the fragment whose download failed, how many times in a row and
+  since when: ERR_DOWNLOAD_PACK), ``<ID>/<ID>-<n>`` (fragments, each renamed into place
+  only once complete and verified), ``<ID>/started`` (an install began: after a crash
+  the package reports ERR_INTERRUPTED and never runs twice), ``<ID>/tmp/`` (the extracted
+  archive, the command's directory).
 
 Every file is written atomically (temporary file, fsync, rename: state.write_atomically).
 """
@@ -68,6 +71,27 @@ class PackageDir:
             return self.info_path.read_bytes()
         except OSError:
             return None
+
+    @property
+    def failures_path(self) -> Path:
+        return self.path / "failures"
+
+    def record_fetch_failure(self, number: int, now: float) -> tuple[int, float]:
+        """One more failed download of fragment ``number``: (failures in a row, time of the first)."""
+        count, first = 0, now
+        try:
+            fields = self.failures_path.read_text(encoding="ascii").split()
+            if len(fields) == 3 and int(fields[0]) == number:
+                count, first = int(fields[1]), float(fields[2])
+        except (OSError, ValueError):
+            pass
+        count += 1
+        write_atomically(self.failures_path, f"{number} {count} {first:.0f}\n".encode("ascii"))
+        return count, first
+
+    def clear_fetch_failures(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.failures_path.unlink()
 
     def next_fragment(self, count: int) -> int | None:
         """The first fragment number not yet on disk, or None when all are there."""
@@ -139,10 +163,21 @@ class DownloadStore:
 
     # ------------------------------------------------------------ pending results
 
-    def record_result(self, package_id: str, code: str, *, done: bool) -> None:
-        """Keep a result until the server accepts it; ``done`` packages also enter the history."""
-        text = f"{code}\n" + ("history\n" if done else "")
+    def record_result(self, package_id: str, code: str, *, done: bool, unclean: bool = False) -> None:
+        """Keep a result until the server accepts it; ``done`` packages also enter the history.
+
+        ``unclean``: the package's directory could not be removed; ERR_CLEAN follows the
+        result once the server has it.
+        """
+        text = f"{code}\n" + ("history\n" if done else "") + ("unclean\n" if unclean else "")
         write_atomically(self.root / "results" / package_id, text.encode("ascii"))
+
+    def is_unclean(self, package_id: str) -> bool:
+        try:
+            lines = (self.root / "results" / package_id).read_text(encoding="ascii").split()
+        except (OSError, UnicodeDecodeError):
+            return False
+        return "unclean" in lines[1:]
 
     def pending_results(self) -> list[tuple[str, str, bool]]:
         """(package id, code, done) of results not yet accepted, oldest id first."""
