@@ -75,13 +75,17 @@ def reconcile(
     accept_from_agent: bool,
 ) -> tuple[tuple[str, str], ...] | None:
     """Apply the agent's account info and return the pairs to send back, or None."""
-    fields = list(AccountField.objects.all())
     sent = dict(sent_pairs)
-    info = AccountInfo.objects.filter(computer=computer).first()
     if created:
-        set_tag(computer, sent.get(TAG, ""))
-        _write_agent_values(computer, sent, fields)
+        # A computer created in this transaction has no account info yet: its TAG is
+        # inserted without looking first, and the fields are read only when the agent
+        # sent more than the TAG (three statements fewer per first inventory).
+        AccountInfo.objects.create(computer=computer, tag=sent.get(TAG, "")[:255])
+        if any(key != TAG for key in sent):
+            _write_agent_values(computer, sent, list(AccountField.objects.all()))
         return None
+    fields = list(AccountField.objects.all())
+    info = AccountInfo.objects.filter(computer=computer).first()
     if info is None:
         # A known computer without account info: the OCS "LOST" case (§6.2).
         set_tag(computer, LOST)

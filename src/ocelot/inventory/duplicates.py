@@ -68,7 +68,8 @@ def candidates(computer: Computer, level: int) -> QuerySet[Computer]:
     none = Computer.objects.none()
     if level <= 0:
         return none
-    bios = Bios.objects.filter(computer=computer).first()
+    # The BIOS row only for the criteria that read it: the default level (7) does not.
+    bios = Bios.objects.filter(computer=computer).first() if level & (MODEL | ASSET_TAG) else None
     if level & HOSTNAME:
         if not computer.name:
             return none

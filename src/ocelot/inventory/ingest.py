@@ -22,7 +22,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -41,6 +41,7 @@ from ocelot.inventory.models import (
     SoftwareInstallation,
 )
 from ocelot.inventory.setting_values import global_values
+from ocelot.protocol.collector import collector_paused
 from ocelot.protocol.messages import Inventory, InventoryReply, Row
 from ocelot.protocol.sections import SECTIONS, SECTIONS_BY_NAME
 
@@ -126,7 +127,7 @@ def _catalogue_ids(keys: list[str]) -> dict[str, int]:
     """Catalogue ids of the given keys that exist.
 
     Plain SQL: the ORM prepared each of the hundreds of bound values of ``key__in`` through
-    the field API, about half the time of the lookup. PostgreSQL gets the keys as one array
+    the field API, about half the time of the lookup. PostgreSQL gets the keys as one
     parameter: planning ``IN`` with 500 bound values cost about 10 ms per chunk of a full
     inventory (bench.profile_ingest)."""
     ids: dict[str, int] = {}
@@ -135,9 +136,11 @@ def _catalogue_ids(keys: list[str]) -> dict[str, int]:
     key = connection.ops.quote_name("key")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql = f"SELECT {key}, id FROM {table} WHERE {key} = ANY(%s)"  # noqa: S608
+            # The keys are hexadecimal digests: joined with commas they travel as one text
+            # value, which psycopg quotes at once instead of element by element.
+            sql = f"SELECT {key}, id FROM {table} WHERE {key} = ANY(string_to_array(%s, ','))"  # noqa: S608
             for start in range(0, len(keys), 5000):
-                cursor.execute(sql, [keys[start : start + 5000]])
+                cursor.execute(sql, [",".join(keys[start : start + 5000])])
                 ids.update(cursor.fetchall())
             return ids
         for start in range(0, len(keys), _CATALOGUE_CHUNK):
@@ -225,7 +228,9 @@ def _insert(
             for row in rows:
                 values = list(row)
                 for i in json_positions:
-                    values[i] = json.dumps(values[i])
+                    value = values[i]
+                    # Most rows have nothing extra.
+                    values[i] = "{}" if value == {} else json.dumps(value)
                 copy.write_row([computer.pk, *values])
         return
     placeholders = ", ".join(["%s"] * (len(names) + 1))
@@ -249,12 +254,38 @@ def _insert(
             cursor.executemany(sql, params[start : start + 500])
 
 
+RowCleaner = Callable[[Row], tuple[object, ...]]
+
+
+@cache
+def _row_cleaner(model: type[models.Model]) -> RowCleaner:
+    """One function that cleans a whole row of ``model`` as :func:`_cleaner` would, each
+    column written out: a first inventory cleans about 12,000 values, and a call per value
+    cost more than the cleaning (bench/README.md, "Where the time goes"). The source is
+    made from the model's own column names and lengths, nothing an agent sends."""
+    parts = []
+    for i, field in enumerate(_columns(model)):
+        value, get = f"v{i}", f"get({field.attname!r})"
+        if isinstance(field, models.JSONField):
+            parts.append(f"({value} if isinstance({value} := {get}, dict) else {{}})")
+        elif isinstance(field, models.BigIntegerField | models.IntegerField | models.ForeignKey):
+            parts.append(f"({value} if isinstance({value} := {get}, int) else None)")
+        elif field.max_length:
+            parts.append(f"({value}[:{int(field.max_length)}] if isinstance({value} := {get}, str) else '')")
+        else:
+            parts.append(f"({value} if isinstance({value} := {get}, str) else '')")
+    source = f"def clean(row):\n    get = row.get\n    return ({', '.join(parts)},)\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<row cleaner of {model.__name__}>", "exec"), namespace)  # noqa: S102
+    return namespace["clean"]  # type: ignore[no-any-return]
+
+
 def clean_rows(model: type[models.Model], rows: Sequence[Row]) -> list[tuple[object, ...]]:
-    """Rows as the model's columns store them, in column order (see :func:`_layout`)."""
-    names, cleaners = _layout(model)
-    pairs = list(zip(names, cleaners, strict=True))
-    # Software rows carry their catalogue id under "software_id", like the column.
-    return [tuple(clean(row.get(name)) for name, clean in pairs) for row in rows]
+    """Rows as the model's columns store them, in column order (see :func:`_layout`).
+
+    Software rows carry their catalogue id under "software_id", like the column."""
+    clean = _row_cleaner(model)
+    return [clean(row) for row in rows]
 
 
 def replace_rows(
@@ -374,6 +405,26 @@ def _prepare(
 _OTHER = "other sections"
 
 
+def _write_fields(
+    computer: Computer,
+    inventory: Inventory,
+    now: datetime,
+    *,
+    source_ip: str,
+    user_agent: str,
+    imported: bool,
+) -> None:
+    """The computer's own fields from the inventory, and the bookkeeping of one."""
+    _update_computer(computer, inventory, source_ip)
+    bits = inventory.changed_bits
+    computer.checksum = (bits if bits is not None else 0) | computer.checksum | 1
+    computer.last_inventory_at = now
+    computer.last_contact_at = now
+    computer.source_ip = source_ip[:64]
+    computer.user_agent = user_agent[:255]
+    computer.imported = imported
+
+
 def _store(
     inventory: Inventory,
     settings: dict[str, int | str],
@@ -387,8 +438,17 @@ def _store(
     now = timezone.now()
     computer = Computer.objects.select_for_update().filter(device_id=inventory.device_id).first()
     created = computer is None
+    written = False
     if computer is None:
-        computer = Computer.objects.create(device_id=inventory.device_id, last_contact_at=now)
+        computer = Computer(device_id=inventory.device_id, last_contact_at=now)
+        if not inventory.old_device_id:
+            # Nothing else changes a new computer's own fields before they are written:
+            # one INSERT with all of them instead of an INSERT and an UPDATE.
+            _write_fields(
+                computer, inventory, now, source_ip=source_ip, user_agent=user_agent, imported=imported
+            )
+            written = True
+        computer.save(force_insert=True)
     merged = False
     if inventory.old_device_id:
         old = Computer.objects.select_for_update().filter(device_id=inventory.old_device_id).first()
@@ -422,14 +482,9 @@ def _store(
             replace_rows(model, computer, wanted, write_diff=write_diff, fresh=created)
     replace_rows(OtherSection, computer, prepared[_OTHER], write_diff=write_diff, fresh=created)
 
-    _update_computer(computer, inventory, source_ip)
-    computer.checksum = (bits if bits is not None else 0) | computer.checksum | 1
-    computer.last_inventory_at = now
-    computer.last_contact_at = now
-    computer.source_ip = source_ip[:64]
-    computer.user_agent = user_agent[:255]
-    computer.imported = imported
-    computer.save()
+    if not written:
+        _write_fields(computer, inventory, now, source_ip=source_ip, user_agent=user_agent, imported=imported)
+        computer.save()
 
     if inventory.package_history is not None:
         _sync_history(computer, inventory.package_history)
@@ -490,7 +545,9 @@ def store_inventory(
     for attempt in range(_ATTEMPTS):
         try:
             software_ids = {} if skip_software else ensure_software(inventory.sections.get("software", []))
-            prepared = _prepare(inventory, settings, software_ids)
+            # Thousands of rows that live until the request ends (protocol/collector.py).
+            with collector_paused():
+                prepared = _prepare(inventory, settings, software_ids)
             with transaction.atomic():
                 return _store(
                     inventory,

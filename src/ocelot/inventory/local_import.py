@@ -11,8 +11,7 @@ from ocelot.inventory.ingest import IngestError, store_inventory
 from ocelot.protocol.codec import decode_body
 from ocelot.protocol.errors import ProtocolError
 from ocelot.protocol.limits import DEFAULT_LIMITS
-from ocelot.protocol.messages import Inventory, read_request
-from ocelot.protocol.xmltree import parse_xml
+from ocelot.protocol.messages import Inventory, read_message
 
 USER_AGENT = "Ocelot-Import"
 
@@ -25,7 +24,7 @@ def import_inventory(data: bytes) -> str:
     if len(data) > DEFAULT_LIMITS.max_body:
         raise ProtocolError("body_too_large", "the file exceeds the size limit")
     xml, _framing = decode_body(data, try_others=True)
-    message = read_request(parse_xml(xml))
+    message = read_message(xml)
     if not isinstance(message, Inventory):
         raise ProtocolError("not_inventory", "the file is not an inventory (QUERY=INVENTORY)")
     store_inventory(message, source_ip="", user_agent=USER_AGENT, imported=True)

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from xml.parsers import expat
 
 from ocelot.protocol.collector import collector_paused
@@ -39,6 +40,7 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # encoded "<" once UTF-16 (a BOM) is sent to the streaming builder.
 _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_TAIL = attrgetter("tail")
 
 
 @dataclass(slots=True)
@@ -186,7 +188,8 @@ def _parse_tree(data: bytes, limits: Limits) -> Node:
         text = source.text or ""
         if len(source):
             # Text after a child belongs to this element too, as the streaming builder reads it.
-            text += "".join(child.tail or "" for child in source)
+            # Mapped in C: a Python generator per section row cost a tenth of the reading.
+            text += "".join(filter(None, map(_TAIL, source)))
         if len(text) > max_text:
             raise TooLargeError("value_too_long", "a field value is too long")
         return text.strip()
