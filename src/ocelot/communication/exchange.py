@@ -36,10 +36,9 @@ from ocelot.protocol.messages import (
     NetworkNotice,
     UpdateQuery,
     no_update_reply,
-    read_request,
+    read_message,
 )
 from ocelot.protocol.useragent import is_agent
-from ocelot.protocol.xmltree import parse_xml
 
 log = logging.getLogger("ocelot.communication")
 READ_CHUNK = 64 * 1024
@@ -124,7 +123,7 @@ def answer_message(
         # Decoding, contact and ingest all use these values (at most a second old).
         options = agent_settings()
         xml, framing = decode_body(body, try_others=bool(options["COMPRESS_TRY_OTHERS"]))
-        message = read_request(parse_xml(xml))
+        message = read_message(xml)
         if isinstance(message, Contact):
             reply = answer_contact(message.device_id, user_agent=user_agent, base=options)
             return _reply(reply.to_xml(), framing, "PROLOG")
