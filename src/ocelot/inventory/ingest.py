@@ -193,7 +193,8 @@ def _layout(model: type[models.Model]) -> tuple[list[str], list[Cleaner]]:
 
 def _hashable(value: object) -> object:
     if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True, default=str)
+        # Most rows have nothing extra, and json.dumps of an empty mapping is "{}".
+        return json.dumps(value, sort_keys=True, default=str) if value else "{}"
     return value
 
 
@@ -309,15 +310,15 @@ def replace_rows(
         current: dict[tuple[object, ...], list[int]] = defaultdict(list)
         for values in model.objects.filter(computer=computer).values_list("pk", *names):
             current[_key(values[1:])].append(values[0])
-        counts = Counter(_key(values) for values in wanted)
+        wanted_keys = [_key(values) for values in wanted]
+        counts = Counter(wanted_keys)
         to_delete: list[int] = []
         for key, ids in current.items():
             keep = min(len(ids), counts.get(key, 0))
             to_delete.extend(ids[keep:])
             counts[key] -= keep
         to_insert = []
-        for values in wanted:
-            key = _key(values)
+        for values, key in zip(wanted, wanted_keys, strict=True):
             if counts.get(key, 0) > 0:
                 counts[key] -= 1
                 to_insert.append(values)
