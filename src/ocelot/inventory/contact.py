@@ -187,7 +187,8 @@ def _contact(device_id: str, user_agent: str, now: datetime) -> _Contacted | Non
 
     On PostgreSQL, one prepared statement does both (``_contact_postgresql``). Elsewhere
     a SELECT reads the computer and its flags, then an UPDATE records the contact: SQLite
-    has no round trips to spare, and MariaDB has no UPDATE ... RETURNING.
+    runs in the process (one statement instead of two saved 0.03 ms of 0.55, within the
+    noise), and MariaDB has no UPDATE ... RETURNING.
     """
     providers = tuple(download_package_providers)
     scans = tuple(scan_providers)
