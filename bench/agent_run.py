@@ -14,7 +14,10 @@
   connection, files written to disk) from the same server. The agent's time runs from its
   start to its exit, the result reported (the status is read back: SUCCESS). Each round uses a
   fresh agent state directory (a new computer, first contact unmeasured with ``--nosoft``,
-  then assigned). Target: within 1.5x of curl.
+  then assigned). Target: within 1.5x of curl. Also, each round: the agent's CPU time
+  (user + system, children included: what a loaded machine inflates least), and the floor
+  the protocol sets, one MD5 pass (the OCS DIGEST) and one SHA-256 pass (what checking
+  every fragment's SHA-256 costs) with hashlib over the same archive, page cache warm.
 
     .venv/bin/python -m bench.agent_run [--only inventory,deploy] [--rounds 5]
 
@@ -25,6 +28,7 @@ Run as root (the real agent reads dmidecode as root; so does ours). Figures go t
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -97,7 +101,13 @@ def measured(command: list[str], env: dict[str, str] | None = None) -> dict[str,
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{command[:3]} failed ({process.returncode}): {errors[-2000:]!r}")
-    return {"wall_s": elapsed, "max_rss_kib": float(usage.ru_maxrss), "tree_rss_kib": float(peak)}
+    return {
+        "wall_s": elapsed,
+        "max_rss_kib": float(usage.ru_maxrss),
+        "tree_rss_kib": float(peak),
+        # CPU of the process and the children it waited for: what a loaded machine inflates least.
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+    }
 
 
 # -- inventory ----------------------------------------------------------------------------
@@ -262,6 +272,17 @@ def _download_phase(log: str, fragments: int) -> float:
     return (stamps[-1] - stamps[0]) * fragments / (fragments - 1)
 
 
+def _digest_pass(path: Path, algorithm: str) -> float:
+    """Seconds of one pass of ``algorithm`` over ``path`` (1 MiB reads, as the agent does)."""
+    started = time.perf_counter()
+    digest = hashlib.new(algorithm)
+    with path.open("rb", buffering=0) as handle:
+        block = bytearray(MIB)
+        while count := handle.readinto(block):
+            digest.update(memoryview(block)[:count])
+    return time.perf_counter() - started
+
+
 def command_line(command: list[str]) -> str:
     return " ".join(shlex.quote(part) for part in command)
 
@@ -307,8 +328,13 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
             info_url = f"https://127.0.0.1:{server.https_port}/download/{package_id}/info"
             with urllib.request.urlopen(info_url, context=context, timeout=60) as answer:
                 answer.read()
-        samples: dict[str, list[dict[str, float]]] = {"agent": [], "curl": [], "tools": []}
+        samples: dict[str, list[dict[str, float]]] = {"agent": [], "curl": [], "tools": [], "floor": []}
         for number in range(rounds):
+            # The floor the protocol sets: one pass of the OCS DIGEST (MD5) over the archive,
+            # and one SHA-256 pass (what checking every fragment's SHA-256 costs), page cache warm.
+            samples["floor"].append(
+                {algorithm: _digest_pass(archive, algorithm) for algorithm in ("md5", "sha256")}
+            )
             # curl: the same fragments, sequentially, one connection, written to disk.
             fetched = work / f"curl-{number}"
             fetched.mkdir()
@@ -321,12 +347,12 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
                 raise RuntimeError(f"curl fetched {got} bytes, the package is {size}")
             shutil.rmtree(fetched)
             # The same work as the agent with standard tools, one after the other: curl, then
-            # sha256sum of each fragment, md5sum and sha256sum of the whole, tar xzf (STORE).
+            # sha256sum of each fragment, md5sum of the whole, tar xzf (STORE).
             fetched.mkdir()
             names = " ".join(str(fetched / f"{n}") for n in range(1, fragments + 1))
             script = (
                 f"set -e; {command_line(command)}; sha256sum {names} >/dev/null; "
-                f"cat {names} | md5sum >/dev/null; cat {names} | sha256sum >/dev/null; "
+                f"cat {names} | md5sum >/dev/null; "
                 f"mkdir {fetched}/out; cat {names} | tar xzf - -C {fetched}/out; sync -f {fetched}/out"
             )
             tools_figures = measured(["sh", "-c", script])
@@ -363,9 +389,14 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
             samples["agent"].append(agent_figures)
             samples["curl"].append(curl_figures)
             samples["tools"].append(tools_figures)
+            floor = samples["floor"][-1]
             _log(
                 f"deploy round {number + 1}: agent {agent_figures['wall_s']:.2f} s, "
-                f"curl {curl_figures['wall_s']:.2f} s"
+                f"CPU {agent_figures['cpu_s']:.2f} s "
+                f"(fragments {agent_figures['download_s']:.2f} s, "
+                f"install {agent_figures['install_s']:.2f} s), "
+                f"curl {curl_figures['wall_s']:.2f} s, MD5 pass {floor['md5']:.2f} s, "
+                f"SHA-256 pass {floor['sha256']:.2f} s"
             )
     finally:
         server.close()
@@ -387,6 +418,10 @@ def bench_deploy(rounds: int, size_mib: int, fragments: int) -> dict[str, Any]:
         "tools_s": tools_s,
         "tools_ratio": agent_s / tools_s,
         "install_s": statistics.median(sample["install_s"] for sample in samples["agent"]),
+        "agent_cpu_s": statistics.median(sample["cpu_s"] for sample in samples["agent"]),
+        "curl_cpu_s": statistics.median(sample["cpu_s"] for sample in samples["curl"]),
+        "md5_s": statistics.median(sample["md5"] for sample in samples["floor"]),
+        "sha256_s": statistics.median(sample["sha256"] for sample in samples["floor"]),
         "target": 1.5,
     }
 
@@ -439,29 +474,65 @@ def markdown(results: dict[str, Any]) -> str:
         )
     if deploy:
         out.append(
-            f"| same, the fragments only (agent's log: {deploy['fragments']} fetched, SHA-256 checked, "
-            f"fsynced) | {deploy['download_s']:.2f} s | curl {deploy['curl_s']:.2f} s "
+            f"| same, the fragments only (agent's log: {deploy['fragments']} fetched; as they arrive, "
+            f"each one's SHA-256 and the archive's MD5) | {deploy['download_s']:.2f} s "
+            f"| curl {deploy['curl_s']:.2f} s "
             f"| {deploy['download_ratio']:.2f}x | ≤ 1.5x {_verdict(deploy['download_ratio'] <= 1.5)} |"
         )
     if deploy and "tools_s" in deploy:
         out.append(
             f"| same, end to end | {deploy['agent_s']:.2f} s | the same work with standard tools: curl, "
-            f"sha256sum of each fragment, md5sum and sha256sum of the archive, tar xzf, sync "
+            f"sha256sum of each fragment, md5sum of the archive, tar xzf, sync "
             f"{deploy['tools_s']:.2f} s | {deploy['tools_ratio']:.2f}x | (information) |"
         )
     if deploy:
         out.append(
-            f"| same, last fragment to SUCCESS (MD5 and SHA-256 of the archive, extraction, STORE) "
+            f"| same, last fragment to SUCCESS (digests compared, extraction, STORE) "
             f"| {deploy['install_s']:.2f} s | curl: none | | |"
         )
+    if deploy and "agent_cpu_s" in deploy:
+        out.append(
+            f"| same, CPU time of the agent (user + system, with its children) "
+            f"| {deploy['agent_cpu_s']:.2f} s | curl {deploy['curl_cpu_s']:.2f} s "
+            f"| {deploy['agent_cpu_s'] / deploy['curl_cpu_s']:.2f}x | (information) |"
+        )
+    if deploy and "md5_s" in deploy:
+        for name, key in (("MD5 (the OCS DIGEST)", "md5_s"), ("SHA-256", "sha256_s")):
+            out.append(
+                f"| floor: one {name} pass over the same {deploy['archive_bytes'] / MIB:.0f} MiB, "
+                f"page cache warm (hashlib, 1 MiB reads) | {deploy[key]:.2f} s "
+                f"| curl {deploy['curl_s']:.2f} s "
+                f"| {deploy[key] / deploy['curl_s']:.2f}x | (information) |"
+            )
     out += [
         "",
-        "The real agent is Debian's `ocsinventory-agent` 2.10; both write the same `.ocs` (a few hundred KiB "
-        "with every package). The deployment run also holds a PROLOG and a `--nosoft` inventory (the server "
-        "asks for one at every contact), the info file over HTTPS, MD5 and SHA-256 of the whole archive, "
-        "the tar.gz extraction (STORE) and the result's report; curl only fetches. The server is warmed up "
-        "first (8 info fetches over HTTPS). The machine is shared: look at the samples in "
+        "The real agent is Debian's `ocsinventory-agent` 2.10; both write the same `.ocs` (a few "
+        "hundred KiB with every package). The deployment run also holds a PROLOG and a `--nosoft` "
+        "inventory (the server asks for one at every contact), the info file over HTTPS, the MD5 of the "
+        "whole archive (the OCS DIGEST) and the SHA-256 of each fragment (they imply the whole "
+        "archive's SHA-256), the tar.gz extraction (STORE) and the result's report; curl only fetches. "
+        "The floor rows time hashlib alone over the archive in the benchmark's process, each round: no "
+        "agent checks the OCS DIGEST in less than the MD5 pass, and one that checks every fragment's "
+        "SHA-256 spends a SHA-256 pass of CPU besides (2 cores: side by side at best). The server is "
+        "warmed up first (8 info fetches over HTTPS). The machine is shared: look at the samples in "
         "`bench/results/agent-*.json` before reading much into a single run.",
+        "",
+        "What the deployment does since 2026-11-22 04:00 (commits 035a524, 87d92a8): each fragment's "
+        "SHA-256 and the archive's MD5 are computed in two worker threads on the bytes as they arrive "
+        "(1 MiB blocks read with `readinto`), so the install only compares digests; no whole-archive "
+        "SHA-256 when every fragment's is listed; no fsync of fragments that have a SHA-256 (the next "
+        "run checks them again before trusting them); the tar.gz is extracted in one pass (it was "
+        "inflated twice: a check pass, then the extraction); STORE moves the files instead of copying "
+        "them. Paired runs, old (a8e1bb4) and new code alternated on a machine loaded by other work "
+        "(load average 6-8; `agent-20261122-0350*` to `-0415*`): the agent's CPU time went from "
+        "2.95-3.87 s (median 3.2 s, 8 rounds) to 1.98-3.30 s (median 2.2 s, 8 rounds), last fragment to "
+        "SUCCESS from 2.0-8.1 s to 1.1-3.0 s (medians of 5 and 4 runs); wall times followed the load "
+        "(medians per run: old 4.7-14.6 s, new 4.3-7.4 s; quiet, before: 2.98 s). The target is out of "
+        "reach of any agent that checks the OCS DIGEST: the MD5 pass alone took a median 2.3x "
+        "curl's fetch of the same bytes in the same round (31 rounds; quiet, hashlib's 577 MiB/s "
+        "make it 0.35 s against curl's 0.17 s at 02:54: 2x), SHA-256 3.1x, on this CPU without "
+        "SHA-NI; with free cores the least left after the last byte is "
+        "the extraction, and the download costs at least the slower of the two digests.",
     ]
     return "\n".join(out) + "\n"
 
