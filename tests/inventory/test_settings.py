@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ocelot.inventory import setting_values
 from ocelot.inventory.models import Computer, Group, GroupMember, Setting
@@ -131,6 +133,25 @@ def test_an_excluded_member_does_not_get_the_groups_settings() -> None:
     GroupMember.objects.create(group=group, computer=computer, kind=GroupMember.EXCLUDED)
     set_override("FREQUENCY", 5, group=group)
     assert resolve(computer.pk).int("FREQUENCY") == 0
+
+
+@pytest.mark.django_db
+def test_a_computers_settings_are_one_query_whatever_its_groups_and_other_computers_have() -> None:
+    # Read at the contact of every computer with an override or a group (contact.py).
+    computer = Computer.objects.create(device_id="pc-2026-01-01-00-00-00")
+    other = Computer.objects.create(device_id="other-2026-01-01-00-00-00")
+    member, outsider = Group.objects.create(name="member"), Group.objects.create(name="outsider")
+    GroupMember.objects.create(group=member, computer=computer, kind=GroupMember.STATIC)
+    GroupMember.objects.create(group=outsider, computer=other)
+    set_override("DOWNLOAD_PERIOD_LENGTH", 7, group=member)
+    set_override("DOWNLOAD_PERIOD_LENGTH", 2, group=outsider)
+    set_override("PROLOG_FREQ", 3, computer=other)
+    base = global_values()
+    with CaptureQueriesContext(connection) as queries:
+        settings = resolve(computer.pk, base)
+    assert len(queries) == 1
+    assert settings.int("DOWNLOAD_PERIOD_LENGTH") == 7
+    assert settings.int("PROLOG_FREQ") == base["PROLOG_FREQ"]
 
 
 @pytest.mark.django_db

@@ -28,6 +28,7 @@ from django.utils import timezone
 from ocelot.deployment.models import Activation, Assignment, GroupAssignment, Package
 from ocelot.inventory.contact import DownloadPackageProvider
 from ocelot.inventory.models import GroupMember, PackageHistoryEntry
+from ocelot.inventory.prepared_statements import prepared_cursor
 
 ALREADY_IN_HISTORY = "SUCCESS_ALREADY_IN_HISTORY"
 # OCS stores these at activation and agents ignore them (protocol.md §1.6, §8.3).
@@ -81,7 +82,8 @@ def _statements() -> tuple[str, str]:
 
     A computer with 50 pending packages is announced them at every contact: as ORM
     queries, building the queries and 50 assignments with their packages and activations
-    cost ten times the PROLOG itself (bench/README.md, deployment).
+    cost ten times the PROLOG itself (bench/README.md, deployment). Both run at every
+    contact of a computer in a group: PostgreSQL keeps them prepared.
     """
     assignments = Assignment._meta.db_table
     groups = GroupAssignment._meta.db_table
@@ -116,7 +118,7 @@ def _join_group_assignments(computer_id: int, now: datetime.datetime) -> None:
     or finished one is not started over), nor one in its history unless forced (OCS skips
     those on the group path, §4.4). The first group assignment of a package wins.
     """
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_statements()[0], [computer_id, computer_id, computer_id, GroupMember.EXCLUDED])
         candidates = cursor.fetchall()
     fresh: dict[int, Assignment] = {}
@@ -140,7 +142,7 @@ def _join_group_assignments(computer_id: int, now: datetime.datetime) -> None:
 def announce(computer_id: int) -> list[dict[str, str]]:
     """The PACK params for this computer's pending assignments; statuses move on."""
     _join_group_assignments(computer_id, timezone.now())
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_statements()[1], [computer_id, computer_id, Assignment.WAITING, Assignment.NOTIFIED])
         pending = cursor.fetchall()
     params: list[dict[str, str]] = []

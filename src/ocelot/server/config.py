@@ -173,7 +173,7 @@ def database_settings(url: str) -> dict[str, Any]:
             **common,
             "ENGINE": "django.db.backends.postgresql",
             # Django's cursors never prepare (they bind on the client); the few statements
-            # that ask for it are prepared at once (inventory/contact.py). Django's default,
+            # that ask for it are prepared at once (inventory/prepared_statements.py). Django's default,
             # None, would refuse even those.
             "OPTIONS": {"connect_timeout": 10, "prepare_threshold": PREPARE_ONLY_WHEN_ASKED},
         }
