@@ -6,7 +6,8 @@
   throughput, i.e. the build takes at most 1.25x (md5sum + sha256sum).
 * ``serve``: 64 concurrent downloaders (wrk, one request per fragment in turn) fetching the
   fragments of a 64 MiB package from the embedded server's ``/download/`` and from nginx
-  serving the same directory. Target: at least 0.7x nginx's bytes per second.
+  serving the same directory. Target: at least 0.7x nginx's bytes per second. Also the CPU
+  each server spends per fragment, which other work on a shared machine hardly moves.
 * ``prolog``: PROLOG latency, one request at a time, for a computer with 50 packages
   assigned (each reply announces them) against one with none, in alternating blocks.
   Target: p50 and p99 under 2x.
@@ -39,7 +40,7 @@ from typing import Any
 from bench.load import HEADERS
 from bench.payload import make_agent
 from bench.report import machine_info, replace_block
-from bench.targets import OcelotTarget, free_port
+from bench.targets import OcelotTarget, cpu_snapshot, cpu_usage, descendants, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -289,13 +290,23 @@ def bench_serve(target: OcelotTarget, work: Path, rounds: int, seconds: int) -> 
         if _fetch(ocelot_port, paths[0]) != reference or reference != fragments[0].read_bytes():
             raise RuntimeError("the two servers do not serve the same fragment bytes")
         runs: dict[str, list[dict[str, float]]] = {"nginx": [], "ocelot": []}
+        servers = {"nginx": lambda: descendants(server.pid), "ocelot": target.server_pids}
         for number in range(rounds):
             for name, port in (("nginx", nginx_port), ("ocelot", ocelot_port)):
+                # CPU per fragment: unlike the rates, hardly moved by other work on the machine.
+                before = cpu_snapshot(servers[name]())
                 result = _wrk(f"http://127.0.0.1:{port}", script, 64, seconds)
+                used = cpu_usage(before, cpu_snapshot(servers[name]()))
                 result["mib_s"] = result["requests_s"] * fragment_bytes / MIB
+                result["server_cpu_ms"] = 1000 * used["server_cores"] / max(result["requests_s"], 1e-9)
+                result["other_cores"] = used["other_cores"]
                 runs[name].append(result)
                 rate, p99 = result["mib_s"], result["p99_ms"]
-                _log(f"serve round {number + 1} {name}: {rate:.0f} MiB/s, p99 {p99:.0f} ms")
+                _log(
+                    f"serve round {number + 1} {name}: {rate:.0f} MiB/s, p99 {p99:.0f} ms, "
+                    f"{result['server_cpu_ms']:.2f} ms of server CPU per fragment, "
+                    f"other work {used['other_cores']:.1f} cores"
+                )
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -310,6 +321,9 @@ def bench_serve(target: OcelotTarget, work: Path, rounds: int, seconds: int) -> 
         "nginx_mib_s": nginx_rate,
         "ocelot_mib_s": ocelot_rate,
         "ratio": ocelot_rate / nginx_rate,
+        "nginx_cpu_ms": statistics.median(r["server_cpu_ms"] for r in runs["nginx"]),
+        "ocelot_cpu_ms": statistics.median(r["server_cpu_ms"] for r in runs["ocelot"]),
+        "other_cores": statistics.median(r["other_cores"] for rs in runs.values() for r in rs),
         "errors": sum(r["non_2xx"] + r["socket_errors"] for rs in runs.values() for r in rs),
         "target": 0.7,
     }
@@ -430,6 +444,13 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {prolog['ratio_p50']:.2f}x / {prolog['ratio_p99']:.2f}x | < 2x "
             f"{_verdict(prolog['ratio_p50'] < 2 and prolog['ratio_p99'] < 2)} |"
         )
+    if serve and "ocelot_cpu_ms" in serve:
+        out += [
+            "",
+            f"Serving a fragment took {serve['ocelot_cpu_ms']:.2f} ms of the embedded server's CPU "
+            f"against {serve['nginx_cpu_ms']:.2f} ms of nginx's (median of the wrk runs); other work "
+            f"on the machine kept {serve['other_cores']:.1f} cores busy meanwhile.",
+        ]
     if build:
         out += [
             "",

@@ -1,8 +1,11 @@
 """/download/<ID>/info over HTTPS only, fragments over HTTP, with Range and If-Modified-Since.
 
-Every test runs twice: through Django's test client (the views) and straight into the WSGI
-application ``ocelot server`` runs, where fragments are answered in front of Django
-(communication.wsgi): both doors must answer alike.
+Every test runs three times: through Django's test client (the views), straight into the
+WSGI application (gunicorn's door: fragments answered in front of Django,
+communication.wsgi), and into the RSGI front granian runs (fragments answered by
+communication.rsgi, their bytes read from the path Rust is handed, everything else on to
+the WSGI application): all doors must answer alike. tests/communication/test_rsgi.py asks
+the same of a real server.
 """
 
 from __future__ import annotations
@@ -78,9 +81,60 @@ class WsgiClient:
         return self.request("POST", url, **options)
 
 
-@pytest.fixture(params=["django", "wsgi"])
+class FakeScope:
+    """What granian's RSGI scope offers the fragment sender: method, path, headers."""
+
+    def __init__(self, method: str, path: str, headers: dict[str, str]) -> None:
+        self.method = method
+        self.path = path
+        self.headers = {name.lower(): value for name, value in headers.items()}
+
+
+class RecordingProtocol:
+    """granian's RSGI protocol object: keeps the answer, reads files as Rust does (2.8.7:
+    ``response_file_range`` sends bytes ``start`` to ``end`` excluded)."""
+
+    response: WsgiResponse | None = None
+
+    def _keep(self, status: int, headers: list[tuple[str, str]], content: bytes) -> None:
+        self.response = WsgiResponse(status, {k.lower(): v for k, v in headers}, content)
+
+    def response_empty(self, status: int, headers: list[tuple[str, str]]) -> None:
+        self._keep(status, headers, b"")
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self._keep(status, headers, body)
+
+    def response_file(self, status: int, headers: list[tuple[str, str]], file: str) -> None:
+        self._keep(status, headers, Path(file).read_bytes())
+
+    def response_file_range(
+        self, status: int, headers: list[tuple[str, str]], file: str, start: int, end: int
+    ) -> None:
+        self._keep(status, headers, Path(file).read_bytes()[start:end])
+
+
+class RsgiClient(WsgiClient):
+    """The calls these tests make, into the fragment sender of ``ocelot.server.rsgi``."""
+
+    def request(
+        self, method: str, url: str, *, secure: bool = False, headers: dict[str, str] | None = None
+    ) -> Any:
+        from ocelot.communication.rsgi import FragmentSender
+
+        sender = FragmentSender()
+        protocol = RecordingProtocol()
+        try:
+            if not sender.answer(FakeScope(method, url, headers or {}), protocol):
+                return super().request(method, url, secure=secure, headers=headers)
+        finally:
+            sender.files.close()
+        return protocol.response
+
+
+@pytest.fixture(params=["django", "wsgi", "rsgi"])
 def client(request: pytest.FixtureRequest) -> Any:
-    return Client() if request.param == "django" else WsgiClient()
+    return {"django": Client, "wsgi": WsgiClient, "rsgi": RsgiClient}[request.param]()
 
 
 @pytest.fixture

@@ -62,10 +62,9 @@ def initialise(*, verbose: bool) -> None:
     sys.stdout.flush()
 
 
-ACCESS_LOG = {
-    "granian": '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1fms',
-    "gunicorn": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
-}
+# gunicorn's access log; under granian the application writes the same shape of line
+# itself (server/rsgi.py, access_line): addr "METHOD path HTTP/1.1" status 1.2ms.
+GUNICORN_ACCESS_LOG = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
 def _host_port(bind: str) -> tuple[str, str]:
@@ -74,32 +73,31 @@ def _host_port(bind: str) -> tuple[str, str]:
 
 
 def _granian(bind: str, workers: int, threads: int, tls: tuple[str, str] | None) -> list[str]:
+    del threads  # read by the application from OCELOT_THREADS (server/rsgi.py)
     host, port = _host_port(bind)
+    # RSGI: fragments are sent by granian from Rust; every other request goes to the WSGI
+    # application in a pool of ``threads`` threads per worker (server/rsgi.py), which is
+    # why granian's own blocking threads stay at their RSGI default of one.
     command = [
         sys.executable,
         "-m",
         "granian",
         "--interface",
-        "wsgi",
+        "rsgi",
         "--host",
         host,
         "--port",
         port,
         "--workers",
         str(workers),
-        "--blocking-threads",
-        str(threads),
         "--no-ws",
         "--respawn-failed-workers",
         "--workers-kill-timeout",
         "10",
-        "--access-log",
-        "--access-log-fmt",
-        ACCESS_LOG["granian"],
     ]
     if tls:
         command += ["--ssl-certificate", tls[0], "--ssl-keyfile", tls[1]]
-    return [*command, "ocelot.server.wsgi:application"]
+    return [*command, "ocelot.server.rsgi:application"]
 
 
 def _gunicorn(bind: str, workers: int, threads: int, tls: tuple[str, str] | None) -> list[str]:
@@ -128,7 +126,7 @@ def _gunicorn(bind: str, workers: int, threads: int, tls: tuple[str, str] | None
         "--access-logfile",
         "-",
         "--access-logformat",
-        ACCESS_LOG["gunicorn"],
+        GUNICORN_ACCESS_LOG,
     ]
     if tls:
         command += ["--certfile", tls[0], "--keyfile", tls[1]]

@@ -8,13 +8,22 @@
 
 Only names of that exact shape are served, from the published directory
 (``packages/download``, deployment.storage): nothing else under it, no other path, no
-symbolic link. granian's own static serving was measured and not used: it ignores Range
-(always 200 with the whole file) and cannot keep ``info`` off the HTTP listener.
-In production nginx serves the same tree (docs/deployment.md).
+symbolic link. The rules are here (:func:`plan_answer`); three doors send the bytes:
+
+* granian (``ocelot server``'s default): fragments are answered on its RSGI interface and
+  the file is sent from Rust (communication/rsgi.py, open_fragments.py);
+* gunicorn, or any WSGI server: fragments are answered in front of Django
+  (communication/wsgi.py), with ``sendfile`` where the server offers ``wsgi.file_wrapper``;
+* Django's views below: the info file, and fragments reached through Django (tests).
+
+granian's own static files (``--static-path-mount``) were measured and are not used: they
+ignore Range (always 200 with the whole file) and cannot keep ``info`` off the HTTP
+listener. In production nginx serves the same tree (docs/deployment.md).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -28,8 +37,9 @@ from django.views.decorators.http import require_safe
 
 from ocelot.deployment.storage import default_store
 
-# granian moved 64 KiB blocks about twice as fast as one 1 MiB block or 256 KiB ones, 64
-# clients on a 1 MiB fragment (bench/README.md, deployment).
+# Blocks of a file sent by Python: granian's WSGI interface moved 64 KiB blocks about twice
+# as fast as one 1 MiB block or 256 KiB ones, 64 clients on a 1 MiB fragment
+# (bench/README.md, deployment).
 CHUNK = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -83,6 +93,9 @@ class FileAnswer:
     handle: BinaryIO | None = None
     length: int = 0
     message: str = ""
+    # The bytes a 200 or 206 sends: from ``first``, ``length`` of them (none for HEAD).
+    first: int = 0
+    sends_body: bool = False
 
     def body(self) -> Iterable[bytes]:
         """The bytes to send, in CHUNK blocks."""
@@ -100,40 +113,39 @@ def _refusal(status: int, message: str) -> FileAnswer:
     return FileAnswer(status, headers, message=message)
 
 
+def missing() -> FileAnswer:
+    """The 404 for a package file that is not there (or is a link, or not a regular file)."""
+    return _refusal(404, "no such package file")
+
+
 Header = Callable[[str], "str | None"]
 
 
-def answer_file(package_id: int, name: str, *, method: str, header: Header) -> FileAnswer:
-    """The answer for ``/download/<package_id>/<name>``; ``header(name)`` reads a request header."""
-    path = default_store().package_dir(package_id) / name
-    try:
-        # O_NOFOLLOW: a link planted in the tree is never followed (security.md S15).
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return _refusal(404, "no such package file")
-    handle = os.fdopen(fd, "rb")
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        handle.close()
-        return _refusal(404, "no such package file")
-    size, modified = info.st_size, int(info.st_mtime)
+# The same few dates over and over (a package's fragments are written together).
+_http_date = functools.lru_cache(maxsize=256)(http_date)
+
+
+def plan_answer(name: str, size: int, modified: int, *, method: str, header: Header) -> FileAnswer:
+    """What GET or HEAD of a package file of ``size`` bytes last modified at ``modified``
+    (epoch seconds) answers: status, headers, and which bytes (``first``, ``length``) when
+    a body goes out. Both doors use it: Python sending the bytes (:func:`answer_file`) and
+    granian sending them from Rust (communication/rsgi.py)."""
     headers = {
-        "Last-Modified": http_date(modified),
+        "Last-Modified": _http_date(modified),
         "Accept-Ranges": "bytes",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-cache",
     }
     wanted = header("Range")
-    since = parse_http_date_safe(header("If-Modified-Since") or "")
+    since_text = header("If-Modified-Since")
+    since = parse_http_date_safe(since_text) if since_text else None
     if since is not None and modified <= since and not wanted:
-        handle.close()
         return FileAnswer(304, headers)
     first, last, status = 0, size - 1, 200
     if_range = header("If-Range")
     if wanted and (if_range is None or parse_http_date_safe(if_range) == modified):
         chosen = _byte_range(wanted, size)
         if chosen is False:
-            handle.close()
             refused = _refusal(416, "range not satisfiable")
             refused.headers["Content-Range"] = f"bytes */{size}"
             return refused
@@ -144,11 +156,30 @@ def answer_file(package_id: int, name: str, *, method: str, header: Header) -> F
     length = max(0, last - first + 1)
     headers["Content-Type"] = "application/xml" if name == "info" else "application/octet-stream"
     headers["Content-Length"] = str(length)
-    if method == "HEAD":
+    return FileAnswer(status, headers, first=first, length=length, sends_body=method != "HEAD")
+
+
+def answer_file(package_id: int, name: str, *, method: str, header: Header) -> FileAnswer:
+    """The answer for ``/download/<package_id>/<name>``, its bytes read by Python;
+    ``header(name)`` reads a request header."""
+    path = default_store().package_dir(package_id) / name
+    try:
+        # O_NOFOLLOW: a link planted in the tree is never followed (security.md S15).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return missing()
+    handle = os.fdopen(fd, "rb")
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
         handle.close()
-        return FileAnswer(status, headers)
-    handle.seek(first)
-    return FileAnswer(status, headers, handle, length)
+        return missing()
+    answer = plan_answer(name, info.st_size, int(info.st_mtime), method=method, header=header)
+    if not answer.sends_body:
+        handle.close()
+        return answer
+    handle.seek(answer.first)
+    answer.handle = handle
+    return answer
 
 
 def _serve(request: HttpRequest, package_id: str, name: str) -> HttpResponseBase:
@@ -166,24 +197,41 @@ def _serve(request: HttpRequest, package_id: str, name: str) -> HttpResponseBase
     return response
 
 
-# Fragments the WSGI fast path serves (communication/wsgi.py): the same shape as urls.py.
+# Fragments answered in front of Django (communication/wsgi.py, communication/rsgi.py):
+# the same shape as urls.py.
 FRAGMENT_PATH = re.compile(r"^/download/([1-9][0-9]{0,17})/([0-9]{1,18})-([1-9][0-9]{0,5})$")
 
 
-def fragment_answer(path: str, method: str, header: Header) -> FileAnswer | None:
-    """A fragment's answer for the WSGI fast path, or None when ``path`` is not a fragment
-    (Django then answers: the info file, 404s, anything else). Fragments are most of the
-    bytes a deployment moves: Django's middleware and streaming cost most of the time of
-    serving one (bench/README.md, deployment)."""
+def fragment_file(path: str) -> tuple[int, str] | None:
+    """The package id and file name a fragment's URL path names, or None when ``path`` is
+    not a fragment (Django then answers: the info file, 404s, anything else)."""
     match = FRAGMENT_PATH.match(path)
     if match is None or match.group(1) != match.group(2):
         return None
-    if method not in ("GET", "HEAD"):
-        refused = _refusal(405, "only GET and HEAD")
-        refused.headers["Allow"] = "GET, HEAD"
+    return int(match.group(1)), f"{match.group(1)}-{match.group(3)}"
+
+
+def method_refusal(method: str) -> FileAnswer | None:
+    """The 405 for a fragment asked with anything but GET or HEAD, else None."""
+    if method in ("GET", "HEAD"):
+        return None
+    refused = _refusal(405, "only GET and HEAD")
+    refused.headers["Allow"] = "GET, HEAD"
+    return refused
+
+
+def fragment_answer(path: str, method: str, header: Header) -> FileAnswer | None:
+    """A fragment's answer for the WSGI fast path, or None when ``path`` is not a fragment.
+    Fragments are most of the bytes a deployment moves: Django's middleware and streaming
+    cost most of the time of serving one (bench/README.md, deployment)."""
+    located = fragment_file(path)
+    if located is None:
+        return None
+    refused = method_refusal(method)
+    if refused is not None:
         return refused
-    package_id, number = match.group(1), match.group(3)
-    return answer_file(int(package_id), f"{package_id}-{number}", method=method, header=header)
+    package_id, name = located
+    return answer_file(package_id, name, method=method, header=header)
 
 
 @require_safe

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import DatabaseError, connections
 
-from ocelot.communication.downloads import fragment_answer
+from ocelot.communication.downloads import CHUNK, fragment_answer
 from ocelot.communication.exchange import Answer, answer_message
 
 log = logging.getLogger("ocelot.communication")
@@ -62,6 +62,11 @@ def _fragment(environ: dict[str, Any], start_response: StartResponse) -> Iterabl
     if answer is None:
         return None
     start_response(_status_line(answer.status), list(answer.headers.items()))
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    if file_wrapper is not None and answer.handle is not None and answer.status == 200:
+        # gunicorn sends a whole file with sendfile(2) (over TLS it reads it in CHUNK blocks);
+        # a range keeps the bounded blocks below, the wrapper would read on to the end.
+        return file_wrapper(answer.handle, CHUNK)  # type: ignore[no-any-return]
     return answer.body()
 
 
@@ -81,15 +86,39 @@ class AgentEndpoint:
                 if fragment is not None:
                     return fragment
             return self.app(environ, start_response)
+        status, headers, body = self.answer(
+            environ.get("REQUEST_METHOD", ""),
+            environ["wsgi.input"].read,
+            content_length=environ.get("CONTENT_LENGTH"),
+            user_agent=environ.get("HTTP_USER_AGENT", ""),
+            remote_addr=environ.get("REMOTE_ADDR", ""),
+            forwarded_for=environ.get("HTTP_X_FORWARDED_FOR"),
+        )
+        start_response(_status_line(status), headers)
+        return [body]
+
+    def answer(
+        self,
+        method: str,
+        read: Callable[[int], bytes],
+        *,
+        content_length: str | None,
+        user_agent: str,
+        remote_addr: str,
+        forwarded_for: str | None,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One request to the agent endpoint: status, headers and body. Called by the WSGI
+        middleware above and, under granian, straight from the RSGI listener
+        (server/rsgi.py), which builds no WSGI environ for agents."""
         started = time.perf_counter()
         try:
             answer = answer_message(
-                environ.get("REQUEST_METHOD", ""),
-                environ["wsgi.input"].read,
-                content_length=environ.get("CONTENT_LENGTH"),
-                user_agent=environ.get("HTTP_USER_AGENT", ""),
-                remote_addr=environ.get("REMOTE_ADDR", ""),
-                forwarded_for=environ.get("HTTP_X_FORWARDED_FOR"),
+                method,
+                read,
+                content_length=content_length,
+                user_agent=user_agent,
+                remote_addr=remote_addr,
+                forwarded_for=forwarded_for,
             )
         except Exception:
             # A bug, not bad input: logged here, and no stack trace to the agent.
@@ -105,5 +134,4 @@ class AgentEndpoint:
             ("X-Content-Type-Options", "nosniff"),
             *answer.headers.items(),
         ]
-        start_response(_status_line(answer.status), headers)
-        return [answer.body]
+        return answer.status, headers, answer.body

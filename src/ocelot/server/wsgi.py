@@ -18,10 +18,8 @@ from ocelot.communication.wsgi import AgentEndpoint  # noqa: E402 - needs Django
 from ocelot.server.metrics import AgentObserver, metrics_directory  # noqa: E402
 from ocelot.server.operations_wsgi import OperationsEndpoints  # noqa: E402
 
-application = OperationsEndpoints(
-    AgentEndpoint(django_application, observe=AgentObserver(metrics_directory(settings.CONFIG))),
-    settings.CONFIG,
-)
+agent_endpoint = AgentEndpoint(django_application, observe=AgentObserver(metrics_directory(settings.CONFIG)))
+application = OperationsEndpoints(agent_endpoint, settings.CONFIG)
 
 # What is loaded by now (Django, the apps, the URL map) lives as long as the worker: out of
 # the collector's way, so the full collections an inventory's thousands of objects trigger
