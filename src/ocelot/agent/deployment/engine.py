@@ -17,10 +17,12 @@ worker, in the agent's own process:
 4. Periods repeat while packages remain and the last period moved something; when a whole
    period moved nothing (an unreachable fragment server, a priority above PERIOD_LENGTH)
    the run ends and the next run resumes where this one stopped. TIMEOUT days after a
-   package's directory was created it ends in ERR_TIMEOUT.
+   package's directory was created it ends in ERR_TIMEOUT; a fragment that failed too
+   often for more than a day ends it in ERR_DOWNLOAD_PACK.
 
 Crash safety: fragments are renamed into place only when complete and verified, so a
-resumed run never fetches them again. ``started`` is written before a command runs, and
+resumed run never fetches them again (it checks again the ones with a SHA-256, which are
+not fsynced, and fetches only a wrong one). ``started`` is written before a command runs, and
 the result (with the history entry) before the directory is removed and before the
 report: a crash never runs an install twice, and an install a crash interrupted reports
 ERR_INTERRUPTED instead of running again.
