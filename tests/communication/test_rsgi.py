@@ -158,7 +158,7 @@ def test_only_get_and_head_are_allowed(server: OcelotServer, package: Package) -
     assert (status, headers["allow"], content) == (405, "GET, HEAD", b"only GET and HEAD\n")
 
 
-def test_the_info_file_is_refused_over_http_and_served_over_https(
+def test_the_info_file_is_refused_over_http_and_served_over_https_with_the_fragments(
     server: OcelotServer, package: Package
 ) -> None:
     status, _, content = get(server, f"/download/{package.id}/info")
@@ -174,6 +174,10 @@ def test_the_info_file_is_refused_over_http_and_served_over_https(
         connection.request("GET", f"/download/{package.id}/info")
         response = connection.getresponse()
         assert (response.status, response.read()) == (200, (package.directory / "info").read_bytes())
+        # Fragments over TLS too (packages built with fragment protocol HTTPS), a range included.
+        connection.request("GET", package.url(2), headers={"Range": "bytes=3-7"})
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (206, package.file(2).read_bytes()[3:8])
     finally:
         connection.close()
 
