@@ -73,8 +73,9 @@ def test_a_file_replaced_under_its_name_is_opened_anew(files: OpenFragments, tre
 
 
 def test_slots_are_reused_least_recently_used_first_and_never_closed(
-    files: OpenFragments, tree: Path
+    files: OpenFragments, tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(open_fragments, "REUSE_SECONDS", 0.0)
     one, two = files.open(str(tree / "7-1")), files.open(str(tree / "7-2"))
     assert one is not None and two is not None
     assert files.open(str(tree / "7-1")) is not None  # 7-2 is now the least recently used
@@ -105,3 +106,18 @@ def test_a_deleted_or_idle_file_is_let_go_at_the_sweep(
     third = files.open(str(tree / "7-3"))  # a request sweeps first when it is time: 7-2 goes
     assert third is not None and len(files) == 1
     assert third.path == again.path and read(third.path) == b"fragment 3"
+
+
+def test_a_slot_handed_out_moments_ago_is_not_reused_the_cache_grows_instead(
+    files: OpenFragments, tree: Path
+) -> None:
+    # Three downloaders at once with room for two: each late open still gets its own
+    # fragment (a reused slot would have sent 7-1's downloader the bytes of 7-3).
+    handed = [files.open(str(tree / f"7-{number}")) for number in (1, 2, 3)]
+    assert all(opened is not None for opened in handed)
+    assert len({opened.path for opened in handed if opened}) == 3 and len(files) == 3
+    assert [read(opened.path) for opened in handed if opened] == [
+        b"fragment 1",
+        b"fragment 2",
+        b"fragment 3",
+    ]

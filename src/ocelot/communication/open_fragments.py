@@ -12,8 +12,12 @@ out are *slots* that this cache never closes. A slot only ever holds a regular f
 download tree that passed the check, or ``/dev/null`` once its file went away; a new file
 goes into a slot with ``dup2``, which replaces what the slot held in one step, and a slot
 is given to a new file only after it was the least recently used of ``capacity`` slots
-(or its file was replaced or deleted). So a late open in Rust gets, at worst, another
-checked fragment or an empty file: never a database, a key, or a link's target. (A
+and nobody was handed it for ``REUSE_SECONDS`` (or its file was replaced or deleted). So a
+late open in Rust gets, at worst, another checked fragment or an empty file: never a
+database, a key, or a link's target. And since Rust opens the path as soon as the handler
+returns, well within ``REUSE_SECONDS``, an evicted slot is not one a response is still
+waiting to open: while every slot is that recent the cache grows past ``capacity`` instead
+(64 downloaders of a many-fragment package must not get each other's fragments). (A
 descriptor that was closed and reused by the process, e.g. for SQLite, could have been
 any file: that is what the slots avoid.)
 
@@ -37,6 +41,7 @@ from dataclasses import dataclass
 
 PROC_FD = "/proc/self/fd"
 CAPACITY = 128
+REUSE_SECONDS = 30.0
 IDLE_SECONDS = 300.0
 SWEEP_SECONDS = 60.0
 
@@ -119,6 +124,8 @@ class OpenFragments:
             number = self._free.pop()
         elif len(self._slots) < self.capacity:
             return fd
+        elif now - next(iter(self._slots.values())).used_at < REUSE_SECONDS:
+            return fd  # the least recently used slot may still be waiting for Rust's open
         else:
             _, oldest = self._slots.popitem(last=False)
             number = oldest.fd
