@@ -91,11 +91,26 @@ class Protocol:
 
 
 def serve(app: Any, scope: Scope, protocol: Protocol) -> None:
+    """One request through the bridge, on an event loop of its own in a thread of its own,
+    as in a granian worker (the test's thread may hold a running loop already: Playwright's
+    synchronous API leaves one in the browser tests' worker)."""
     bridge = WsgiBridge(app, threads=2)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(bridge(scope, protocol))
+        except BaseException as error:  # handed to the test's thread
+            failure.append(error)
+
     try:
-        asyncio.run(bridge(scope, protocol))
+        loop_thread = threading.Thread(target=run)
+        loop_thread.start()
+        loop_thread.join()
     finally:
         bridge.close()
+    if failure:
+        raise failure[0]
 
 
 def test_the_environ_is_what_a_wsgi_server_would_build() -> None:
