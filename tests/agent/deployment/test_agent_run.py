@@ -127,7 +127,8 @@ def test_killed_during_the_install_it_reports_interrupted_and_never_installs_twi
 def test_killed_at_random_moments_many_times_it_installs_exactly_once(
     site: Site, pki: Pki, tmp_path: Path
 ) -> None:
-    seed = int.from_bytes(os.urandom(4), "big")
+    # OCELOT_TEST_SEED replays a failed run's seed (printed in every assertion).
+    seed = int(os.environ.get("OCELOT_TEST_SEED") or int.from_bytes(os.urandom(4), "big"))
     chance = random.Random(seed)
     marker = tmp_path / "installs"
     publish_slow_package(site, pki, marker, "1700000330", 0.2)
@@ -144,10 +145,13 @@ def test_killed_at_random_moments_many_times_it_installs_exactly_once(
     # later runs answer SUCCESS_ALREADY_SETUP, after the one real result (sent once or resent).
     codes = [code for _, code in site.results]
     real = {code for code in codes if code != "SUCCESS_ALREADY_SETUP"}
-    assert lines.count("start") == 1, f"seed {seed}: {lines}"
-    assert len(real) == 1 and codes[0] in real, f"seed {seed}: {site.results}"
+    assert len(real) == 1 and codes[0] in real, f"seed {seed}: {site.results} {lines}"
     (code,) = real
-    # Never a false success: SUCCESS only when the install ran to its end.
+    # Never twice, and never a false success: SUCCESS only when the install ran to its end.
+    # A kill after ``started`` was written but before the command was forked leaves an
+    # install that never began: ERR_INTERRUPTED with no line at all (the agent cannot tell
+    # it from one killed half-way, and must not run it again; seen in CI under load).
+    assert lines.count("start") <= 1, f"seed {seed}: {code} {lines}"
     assert (code == "SUCCESS" and lines == ["start", "end"]) or code == "ERR_INTERRUPTED", (
         f"seed {seed}: {code} {lines}"
     )
