@@ -1,0 +1,543 @@
+"""The fragment listener: package fragments sent with ``sendfile``, nothing else.
+
+``ocelot server`` runs it beside its two granian listeners (cli/server.py, setting
+``fragments``, default 127.0.0.1:8081) so the bytes most of a deployment moves go from the
+page cache to the socket in the kernel, copied once, as nginx's ``sendfile on`` does.
+granian 2.8.7 reads each file into a buffer and copies it again (communication/rsgi.py):
+0.39x of nginx's throughput to 64 downloaders, 0.82 ms of server CPU per 1 MiB fragment
+against nginx's 0.12 ms (bench/README.md, deployment).
+
+It answers only GET and HEAD of ``/download/<ID>/<ID>-<n>`` with the rules of downloads.py
+(path shape, Range, If-Range, If-Modified-Since, the same headers): never the ``info``
+file, which is served over HTTPS only. A file is opened with ``O_NOFOLLOW`` (and
+``O_NONBLOCK``: a FIFO planted in the tree must not block the loop) and checked with
+``fstat`` as a regular file, for each request: a link swapped in is never followed
+(security.md S15; open_fragments.py says why granian needs more than that, we do not:
+the descriptor we checked is the one ``sendfile`` reads).
+
+HTTP/1.0 and HTTP/1.1, keep-alive (1.1's default; ``Connection: close`` honoured),
+pipelined requests answered in order. Hostile clients get little: the request line and
+headers are limited to 8 KiB (431 then close), a request with a body is refused (400, or
+405 for another method, then close), malformed requests get a 400 and the connection is
+closed, and a client that sends nothing, too slowly, or stops reading what we send is cut
+after ``timeout`` seconds of silence (slowloris). One line per request goes to standard
+output in server/rsgi.py's access log format, which ``ocelot server`` copies into
+server.log.
+
+The standard library's selector event loop, raw non-blocking sockets and ``os.sendfile``
+(no transports: a socket owned by an asyncio transport cannot be waited on directly, and
+``loop.sendfile`` cannot time out a reader that stopped reading). The socket is bound once
+and ``workers`` processes are forked to accept on it. The Django modules downloads.py
+imports are loaded, never set up: the rules are exactly downloads.py's.
+
+Run by ``ocelot server``; by hand: ``python -m ocelot.communication.fragment_listener
+--bind 127.0.0.1:8081 --directory $OCELOT_HOME/packages/download``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import email.utils
+import os
+import re
+import signal
+import socket
+import stat
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from ocelot.communication.downloads import FileAnswer, fragment_file, method_refusal, missing, plan_answer
+
+HEAD_LIMIT = 8 * 1024
+TIMEOUT = 30.0
+# How long a stopping worker lets responses in flight finish.
+STOP_SECONDS = 10.0
+# After an error answer the client may still be sending (a refused body): read and drop
+# that much for that long before closing, or the kernel's reset could destroy the answer.
+LINGER_BYTES = 1024 * 1024
+LINGER_SECONDS = 2.0
+RECEIVE = 64 * 1024
+
+REASONS = {
+    200: "OK",
+    206: "Partial Content",
+    304: "Not Modified",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    416: "Range Not Satisfiable",
+    431: "Request Header Fields Too Large",
+    505: "HTTP Version Not Supported",
+}
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_REQUEST_LINE = re.compile(rf"^({_TOKEN}) (\S+) (HTTP/[0-9]\.[0-9])$")
+_HEADER_NAME = re.compile(rf"^{_TOKEN}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_VERSIONS = {"HTTP/1.1": "1.1", "HTTP/1.0": "1.0"}
+_TEXT = {"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"}
+
+
+class BadRequestError(Exception):
+    """A request we cannot answer as asked: its status and a one-line reason."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Request:
+    """One parsed request head."""
+
+    method: str
+    path: str
+    version: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    @property
+    def keep_alive(self) -> bool:
+        tokens = {token.strip().lower() for token in self.headers.get("connection", "").split(",")}
+        if self.version == "1.1":
+            return "close" not in tokens
+        return "keep-alive" in tokens
+
+    @property
+    def has_body(self) -> bool:
+        if "transfer-encoding" in self.headers:
+            return True
+        return int(self.headers.get("content-length", "0")) > 0
+
+
+def check_request_line(line: str) -> None:
+    """Refuse a request line that is not ``METHOD /target HTTP/x.y`` (a BadRequestError)."""
+    match = _REQUEST_LINE.match(line)
+    if match is None or not match.group(2).startswith("/"):
+        raise BadRequestError(400, "malformed request line")
+    if match.group(3) not in _VERSIONS:
+        raise BadRequestError(505, "only HTTP/1.0 and HTTP/1.1")
+
+
+def parse_head(head: bytes) -> Request:
+    """The request in ``head`` (request line and headers, without the blank line)."""
+    lines = head.decode("latin-1").split("\r\n")
+    check_request_line(lines[0])
+    method, target, version = lines[0].split(" ")
+    request = Request(method, unquote(target.partition("?")[0]), _VERSIONS[version])
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        # No space before the colon, no obsolete line folding (RFC 9112 §5.1, §5.2).
+        if not colon or _HEADER_NAME.match(name) is None or _CONTROL.search(value):
+            raise BadRequestError(400, "malformed header")
+        key, value = name.lower(), value.strip(" \t")
+        if key in request.headers:
+            if key in ("content-length", "host"):
+                raise BadRequestError(400, f"more than one {name}")
+            value = f"{request.headers[key]}, {value}"
+        request.headers[key] = value
+    length = request.headers.get("content-length")
+    if length is not None and not (length.isascii() and length.isdigit()):
+        raise BadRequestError(400, "malformed Content-Length")
+    if request.version == "1.1" and "host" not in request.headers:
+        raise BadRequestError(400, "HTTP/1.1 requires Host")
+    return request
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _date() -> str:
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
+    return _date_cache[1]
+
+
+def response_head(status: int, headers: dict[str, str], *, keep_alive: bool, version: str) -> bytes:
+    lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}", f"Date: {_date()}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if not keep_alive:
+        lines.append("Connection: close")
+    elif version == "1.0":
+        lines.append("Connection: keep-alive")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _printable(text: str) -> str:
+    # A path is %-decoded: a %0A must not start a forged line in the log (server/rsgi.py).
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def access_line(address: str, request_text: str, status: int, seconds: float) -> str:
+    """server/rsgi.py's line: ``addr "METHOD path HTTP/v" status 1.2ms``."""
+    return f'{address} "{_printable(request_text)}" {status} {seconds * 1000:.1f}ms\n'
+
+
+class _Closed(Exception):
+    """The client went away, or was silent longer than the timeout."""
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(_Closed())
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+class Connection:
+    """One client: requests read, answered and logged in order until it closes."""
+
+    def __init__(self, listener: FragmentListener, sock: socket.socket, address: str) -> None:
+        self.listener = listener
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.address = address
+        self.loop = asyncio.get_running_loop()
+        self.buffer = bytearray()
+        self.idle = True
+
+    async def _ready(self, *, writing: bool, timeout: float) -> None:
+        waiter: asyncio.Future[None] = self.loop.create_future()
+        if writing:
+            self.loop.add_writer(self.fd, _wake, waiter)
+        else:
+            self.loop.add_reader(self.fd, _wake, waiter)
+        timer = self.loop.call_later(timeout, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            if writing:
+                self.loop.remove_writer(self.fd)
+            else:
+                self.loop.remove_reader(self.fd)
+
+    async def _receive(self, timeout: float) -> bytes:
+        while True:
+            try:
+                data = self.sock.recv(RECEIVE)
+            except (BlockingIOError, InterruptedError):
+                await self._ready(writing=False, timeout=timeout)
+                continue
+            if not data:
+                raise _Closed()
+            return data
+
+    async def _send(self, data: bytes, flags: int = 0) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                sent = self.sock.send(view, flags)
+            except (BlockingIOError, InterruptedError):
+                await self._ready(writing=True, timeout=self.listener.timeout)
+                continue
+            view = view[sent:]
+
+    async def _send_file(self, fd: int, offset: int, count: int) -> bool:
+        """Send ``count`` bytes of ``fd`` from ``offset``; False if the file was shorter."""
+        while count > 0:
+            try:
+                sent = os.sendfile(self.fd, fd, offset, count)
+            except (BlockingIOError, InterruptedError):
+                await self._ready(writing=True, timeout=self.listener.timeout)
+                continue
+            if sent == 0:
+                return False  # truncated since fstat: Content-Length cannot be kept
+            offset += sent
+            count -= sent
+        return True
+
+    async def _head(self) -> bytes:
+        """The next request head (without its blank line), read within the limits."""
+        while True:
+            while self.buffer.startswith(b"\r\n"):
+                del self.buffer[:2]  # empty lines before a request are ignored (RFC 9112 §2.2)
+            end = self.buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                if end + 4 > HEAD_LIMIT:
+                    raise BadRequestError(431, "request head larger than 8 KiB")
+                head = bytes(self.buffer[:end])
+                del self.buffer[: end + 4]
+                return head
+            if len(self.buffer) > HEAD_LIMIT:
+                raise BadRequestError(431, "request head larger than 8 KiB")
+            line_end = self.buffer.find(b"\r\n")
+            if line_end >= 0:  # garbage is refused as soon as its first line is there
+                check_request_line(self.buffer[:line_end].decode("latin-1"))
+            self.idle = not self.buffer
+            if self.idle and self.listener.stopping:
+                raise _Closed()
+            try:
+                self.buffer += await self._receive(self.listener.timeout)
+            finally:
+                self.idle = False
+
+    async def serve(self) -> None:
+        try:
+            while True:
+                keep_alive = await self._answer_next()
+                if not keep_alive or self.listener.stopping:
+                    return
+        except (_Closed, OSError, asyncio.CancelledError):
+            return
+        except Exception as error:  # a bug of ours: this connection ends, the listener goes on
+            self.listener.log(self.address, f"internal error: {error!r}", 500, time.perf_counter())
+        finally:
+            self.sock.close()
+
+    async def _answer_next(self) -> bool:
+        """Read and answer one request: whether the connection goes on."""
+        started = time.perf_counter()
+        request_text = "-"
+        try:
+            head = await self._head()
+            started = time.perf_counter()
+            request_text = _printable(head.partition(b"\r\n")[0].decode("latin-1")[:200])
+            request = parse_head(head)
+        except BadRequestError as error:
+            await self._refuse(error, request_text, started)
+            return False
+        request_text = f"{request.method} {request.path} HTTP/{request.version}"
+        keep_alive = request.keep_alive and not request.has_body
+        answer = method_refusal(request.method)
+        if answer is None and request.has_body:
+            answer = FileAnswer(400, dict(_TEXT), message="a fragment request has no body")
+        fd = -1
+        try:
+            if answer is None:
+                try:
+                    answer, fd = self.listener.plan(request)
+                except ValueError:  # a Range of more digits than int() reads
+                    answer, keep_alive = FileAnswer(400, dict(_TEXT), message="malformed header"), False
+            if answer.message:
+                body = answer.message.encode() + b"\n"
+                answer.headers["Content-Length"] = str(len(body))
+                head_bytes = response_head(
+                    answer.status, answer.headers, keep_alive=keep_alive, version=request.version
+                )
+                await self._send(head_bytes if request.method == "HEAD" else head_bytes + body)
+            else:
+                head_bytes = response_head(
+                    answer.status, answer.headers, keep_alive=keep_alive, version=request.version
+                )
+                if answer.sends_body and answer.length > 0:
+                    # The head waits for the file's first bytes (one segment, as nginx's TCP_CORK).
+                    await self._send(head_bytes, socket.MSG_MORE)
+                    if not await self._send_file(fd, answer.first, answer.length):
+                        keep_alive = False
+                else:
+                    await self._send(head_bytes)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            self.listener.log(self.address, request_text, answer.status if answer else 500, started)
+        if not keep_alive and request.has_body:
+            await self._linger()
+        return keep_alive
+
+    async def _refuse(self, error: BadRequestError, request_text: str, started: float) -> None:
+        body = error.message.encode() + b"\n"
+        headers = {**_TEXT, "Content-Length": str(len(body))}
+        self.listener.log(self.address, request_text, error.status, started)
+        await self._send(response_head(error.status, headers, keep_alive=False, version="1.1") + body)
+        await self._linger()
+
+    async def _linger(self) -> None:
+        """Close our side, then drop what the client still sends for a moment."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)
+        deadline = self.loop.time() + LINGER_SECONDS
+        dropped = 0
+        with contextlib.suppress(_Closed, OSError):
+            while dropped < LINGER_BYTES and self.loop.time() < deadline:
+                dropped += len(await self._receive(max(0.0, deadline - self.loop.time())))
+
+
+class FragmentListener:
+    """Accepts connections on a listening socket and serves fragments of ``directory``."""
+
+    def __init__(self, directory: str, timeout: float = TIMEOUT) -> None:
+        self.directory = directory.rstrip("/")
+        self.timeout = timeout
+        self.stopping = False
+        self.connections: dict[asyncio.Task[None], Connection] = {}
+
+    def plan(self, request: Request) -> tuple[FileAnswer, int]:
+        """The answer to a GET or HEAD without a body, and the open file it sends (or -1)."""
+        located = fragment_file(request.path)
+        if located is None:
+            return missing(), -1
+        package_id, name = located
+        try:
+            fd = os.open(
+                f"{self.directory}/{package_id}/{name}",
+                os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+            )
+        except OSError:
+            return missing(), -1
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                os.close(fd)
+                return missing(), -1
+            answer = plan_answer(
+                name, info.st_size, int(info.st_mtime), method=request.method, header=request.header
+            )
+        except BaseException:
+            os.close(fd)
+            raise
+        if not answer.sends_body:
+            os.close(fd)
+            return answer, -1
+        return answer, fd
+
+    def log(self, address: str, request_text: str, status: int, started: float) -> None:
+        line = access_line(address, request_text, status, time.perf_counter() - started)
+        with contextlib.suppress(OSError):
+            os.write(1, line.encode("utf-8", "replace"))
+
+    def accept(self, listening: socket.socket) -> None:
+        """Take the connections waiting on ``listening`` (called when it is readable)."""
+        loop = asyncio.get_running_loop()
+        for _ in range(64):
+            try:
+                sock, address = listening.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:  # out of descriptors: say so, let the others go on
+                self.log("-", f"accept: {error.strerror}", 503, time.perf_counter())
+                return
+            sock.setblocking(False)
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connection = Connection(self, sock, str(address[0]) if isinstance(address, tuple) else "-")
+            task = loop.create_task(connection.serve())
+            self.connections[task] = connection
+            task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self.connections.pop(task, None)
+
+    async def stop(self, seconds: float = STOP_SECONDS) -> None:
+        """Let the responses in flight finish (at most ``seconds``), close idle connections."""
+        self.stopping = True
+        for task, connection in list(self.connections.items()):
+            if connection.idle:
+                task.cancel()
+        if self.connections:
+            await asyncio.wait(list(self.connections), timeout=seconds)
+        for task in list(self.connections):
+            task.cancel()
+
+
+async def serve(listening: socket.socket, directory: str, timeout: float) -> None:
+    """Serve on ``listening`` until SIGTERM or SIGINT."""
+    loop = asyncio.get_running_loop()
+    listener = FragmentListener(directory, timeout)
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    loop.add_reader(listening.fileno(), listener.accept, listening)
+    try:
+        await stop.wait()
+    finally:
+        loop.remove_reader(listening.fileno())
+        await listener.stop()
+
+
+def bind(address: str) -> socket.socket:
+    """A listening, non-blocking socket on ``host:port`` (``[v6]:port`` for IPv6)."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, int(port)))
+        sock.listen(1024)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _worker(listening: socket.socket, directory: str, timeout: float) -> int:
+    asyncio.run(serve(listening, directory, timeout))
+    return 0
+
+
+def _supervise(listening: socket.socket, directory: str, timeout: float, workers: int) -> int:
+    """Fork ``workers`` processes that accept on ``listening``; replace one that dies."""
+    children: set[int] = set()
+    stopping = False
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                code = _worker(listening, directory, timeout)
+            finally:
+                os._exit(code)
+        children.add(pid)
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(workers):
+        spawn()
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        if not stopping:
+            print(f"fragment listener: worker {pid} exited ({status}); starting another", flush=True)
+            time.sleep(1)
+            if not stopping:
+                spawn()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fragment_listener", description=__doc__.split("\n")[0])
+    parser.add_argument("--bind", required=True, help="HOST:PORT to listen on")
+    parser.add_argument("--directory", required=True, help="the published package tree (packages/download)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds of client silence allowed")
+    args = parser.parse_args(argv)
+    try:
+        listening = bind(args.bind)
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        print(f"fragment listener: cannot listen on {args.bind}: {reason}", file=sys.stderr, flush=True)
+        return 1
+    if args.workers <= 1:
+        return _worker(listening, args.directory, args.timeout)
+    return _supervise(listening, args.directory, args.timeout, args.workers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
