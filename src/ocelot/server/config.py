@@ -31,6 +31,9 @@ class Config:
     database_url: str
     http_bind: str = "127.0.0.1:8080"
     https_bind: str = "127.0.0.1:8443"
+    # The fragment listener (communication/fragment_listener.py): fragments sent with
+    # sendfile, on a port of their own; "" turns it off (fragments stay on http_bind).
+    fragments_bind: str = "127.0.0.1:8081"
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     debug: bool = False
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -119,6 +122,7 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         database_url=get("database_url", f"sqlite:///{home / 'ocelot.sqlite3'}"),
         http_bind=get("http", "127.0.0.1:8080"),
         https_bind=get("https", "127.0.0.1:8443"),
+        fragments_bind=get("fragments", "127.0.0.1:8081").strip(),
         trusted_proxies=proxies,
         debug=get("debug", "0") in ("1", "true", "yes"),
         workers=max(1, workers),
