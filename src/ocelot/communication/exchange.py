@@ -38,6 +38,7 @@ from ocelot.protocol.messages import (
     no_update_reply,
     read_message,
 )
+from ocelot.protocol.reply_cache import encoded_contact_reply
 from ocelot.protocol.useragent import is_agent
 
 log = logging.getLogger("ocelot.communication")
@@ -126,7 +127,8 @@ def answer_message(
         message = read_message(xml)
         if isinstance(message, Contact):
             reply = answer_contact(message.device_id, user_agent=user_agent, base=options)
-            return _reply(reply.to_xml(), framing, "PROLOG")
+            body = encoded_contact_reply(reply, framing)
+            return Answer(200, body, headers={"Cache-Control": "no-cache"}, query="PROLOG")
         if isinstance(message, Inventory):
             stored = store_inventory(message, source_ip=address, user_agent=user_agent, settings=options)
             return _reply(stored.to_xml(), framing, "INVENTORY")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ocelot.inventory.models import Computer, ContactSession, GroupMember, RegistryQuery, SettingOverride
-from ocelot.inventory.prepared_statements import prepared_cursor
+from ocelot.inventory.prepared_statements import prepared_cursor, qmark_cursor
 from ocelot.inventory.setting_values import ComputerSettings, global_values, resolve
 from ocelot.protocol.messages import ContactReply, OptionParam, ReplyOption
 
@@ -194,20 +194,20 @@ def _contact(device_id: str, user_agent: str, now: datetime) -> _Contacted | Non
     scans = tuple(scan_providers)
     if connection.vendor == "postgresql":
         return _contact_postgresql(device_id, user_agent, now, providers, scans)
-    with connection.cursor() as cursor:
-        cursor.execute(_contact_sql(providers, scans)[0], [device_id])
+    cursor = qmark_cursor()
+    select, update = _contact_sql(providers, scans, qmark=cursor is not None)
+    with cursor or connection.cursor() as cursor:
+        cursor.execute(select, [device_id])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    pk, quality, fidelity, last_contact, last_inventory, has_own, in_group, *flags = row
-    computer = _contacted(pk, last_inventory, has_own, in_group, flags, providers)
-    quality = _quality(float(quality or 0.0), int(fidelity or 0), _aware(last_contact), now)
-    with connection.cursor() as cursor:
+        if row is None:
+            return None
+        pk, quality, fidelity, last_contact, last_inventory, has_own, in_group, *flags = row
+        computer = _contacted(pk, last_inventory, has_own, in_group, flags, providers)
+        quality = _quality(float(quality or 0.0), int(fidelity or 0), _aware(last_contact), now)
         # No lock: FIDELITY increments atomically; QUALITY is an average where a rare race
         # between two contacts of one computer changes nothing useful.
         cursor.execute(
-            _contact_sql()[1],
-            [quality, connection.ops.adapt_datetimefield_value(now), user_agent[:255], computer.id],
+            update, [quality, connection.ops.adapt_datetimefield_value(now), user_agent[:255], computer.id]
         )
     return computer
 
@@ -235,11 +235,19 @@ def _flags_sql(providers: tuple[DownloadPackageProvider, ...], scans: tuple[Scan
 
 @cache
 def _contact_sql(
-    providers: tuple[DownloadPackageProvider, ...] = (), scans: tuple[ScanProvider, ...] = ()
+    providers: tuple[DownloadPackageProvider, ...] = (),
+    scans: tuple[ScanProvider, ...] = (),
+    *,
+    qmark: bool = False,
 ) -> tuple[str, str]:
     """The two statements of a contact on SQLite and MariaDB, written once per set of
     providers (the ORM's query building cost more than running them: bench/README.md,
-    "Where the time goes")."""
+    "Where the time goes"); ``qmark``: with SQLite's own ``?`` placeholders, for
+    prepared_statements.qmark_cursor."""
+    if qmark:
+        select, update = _contact_sql(providers, scans)
+        # The providers' SQL binds nothing and holds no % (a LIKE pattern would need %%).
+        return select.replace("%s", "?"), update.replace("%s", "?")
     computers = Computer._meta.db_table
     select = (
         "SELECT id, quality, fidelity, last_contact_at, last_inventory_at, "  # noqa: S608

@@ -8,7 +8,10 @@ first use; psycopg keeps it on the connection (up to 100 statements) until the
 connection closes, and PostgreSQL switches to one generic plan after five runs.
 
 SQLite and MariaDB get Django's ordinary cursor: the same SQL (``%s`` placeholders,
-``%(name)s`` with a dictionary) runs everywhere.
+``%(name)s`` with a dictionary) runs everywhere. On SQLite, :func:`qmark_cursor` runs a
+statement written with ``?`` as it is: Django's SQLite cursor rewrites every ``%s`` with
+regular expressions first, about 0.02 ms per statement, a tenth of a PROLOG's CPU for its
+two statements.
 """
 
 from __future__ import annotations
@@ -56,3 +59,19 @@ def _classes() -> tuple[type, type]:
                 return CursorWrapper.execute(self, sql, params)
 
     return PreparedCursor, PreparedDebugCursor
+
+
+def qmark_cursor() -> Any | None:
+    """On SQLite, a cursor for statements written with ``?`` placeholders; None elsewhere.
+
+    Also None while queries are captured (DEBUG, tests): Django's query log formats the
+    statement with ``%``, so the caller then runs its ``%s`` form through Django's cursor
+    and the statement shows in the log as before.
+    """
+    if connection.vendor != "sqlite" or connection.queries_logged:
+        return None
+    with connection.wrap_database_errors:
+        connection.ensure_connection()
+        raw = connection.connection.cursor()
+    connection.validate_thread_sharing()
+    return connection.make_cursor(raw)

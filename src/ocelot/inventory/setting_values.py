@@ -60,22 +60,29 @@ STAMP_FILE = "settings.stamp"
 _agent_settings: tuple[float, bytes, dict[str, int | str]] | None = None
 
 
-def _stamp_path() -> Path:
-    return Path(settings.CONFIG.home) / STAMP_FILE
+def _stamp_path() -> str | Path:
+    return os.path.join(settings.CONFIG.home, STAMP_FILE)
 
 
 def _stamp() -> bytes:
     # The content, not the modification time: file times move in coarse ticks (a few
-    # milliseconds), and two changes within one tick must still differ.
+    # milliseconds), and two changes within one tick must still differ. Read with bare
+    # descriptors: a Path and a buffered file object cost more than the read itself, on
+    # every agent request (0.05 of a PROLOG's 0.7 ms of CPU).
     try:
-        with open(_stamp_path(), "rb") as handle:
-            return handle.read(64)
+        descriptor = os.open(_stamp_path(), os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return b""
+    try:
+        return os.read(descriptor, 64)
+    except OSError:
+        return b""
+    finally:
+        os.close(descriptor)
 
 
 def _touch_stamp() -> None:
-    path = _stamp_path()
+    path = Path(_stamp_path())
     temporary = path.with_name(f".{STAMP_FILE}.{os.getpid()}")
     with contextlib.suppress(OSError):  # a read-only home: the one-second bound still holds
         temporary.write_text(f"{time.time_ns()} {os.getpid()}\n")
