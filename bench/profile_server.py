@@ -39,9 +39,12 @@ def _children(pid: int) -> list[int]:
 def _http_arbiter(server_pid: int, port: int) -> int:
     for child in _children(server_pid):
         cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
-        if f"127.0.0.1:{port}".encode() in cmdline and b"--certfile" not in cmdline:
+        tls = b"--certfile" in cmdline or b"--ssl-certificate" in cmdline
+        # gunicorn: --bind 127.0.0.1:PORT; granian: --host 127.0.0.1 --port PORT.
+        bound = f"127.0.0.1:{port}".encode() in cmdline or str(port).encode() in cmdline
+        if bound and not tls:
             return child
-    raise RuntimeError("cannot find the HTTP gunicorn arbiter")
+    raise RuntimeError("cannot find the HTTP listener's main process")
 
 
 def _function(frame: str) -> str:
