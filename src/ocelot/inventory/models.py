@@ -586,9 +586,12 @@ class SoftwareInstallation(SectionRow):
 
     # No index of its own: "installed_software_computer" below starts with this column and
     # serves every lookup by software; a second index only cost each inventory's 800
-    # inserts their upkeep (bench/README.md, "Where the time goes").
+    # inserts their upkeep (bench/README.md, "Where the time goes"). No database check
+    # either (SQLite keeps its own): the catalogue only grows, and the per-row check of
+    # 800 installations was a third of PostgreSQL's work for a first inventory (migration
+    # 0008). PROTECT still refuses, in the ORM, to delete an entry that is installed.
     software = models.ForeignKey(
-        Software, on_delete=models.PROTECT, related_name="installations", db_index=False
+        Software, on_delete=models.PROTECT, related_name="installations", db_index=False, db_constraint=False
     )
     comments = models.TextField(blank=True, default="")
     file_size = models.BigIntegerField(null=True, blank=True)
