@@ -49,6 +49,9 @@ def ocelot_environment(home: Path, database_url: str | None) -> dict[str, str]:
     env["OCELOT_HOME"] = str(home)
     if database_url is not None:
         env["OCELOT_DATABASE_URL"] = database_url
+    # The fragment listener's default port (8081) would be shared by every server the
+    # tests start at once: off unless a test gives it a port (start_server does).
+    env["OCELOT_FRAGMENTS"] = ""
     env["OCELOT_WORKERS"] = "1"
     env["OCELOT_THREADS"] = "4"
     env["PYTHONUNBUFFERED"] = "1"
@@ -99,6 +102,7 @@ class OcelotServer:
     https_port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    fragments_port: int = 0  # the fragment listener's (communication/fragment_listener.py); 0: off
 
     @property
     def agent_url(self) -> str:
@@ -161,7 +165,8 @@ def start_server(
     environment: dict[str, str] | None = None,
     log_name: str = "server",
 ) -> OcelotServer:
-    """Start ``ocelot server`` on free loopback ports and wait until both listeners answer.
+    """Start ``ocelot server`` on free loopback ports and wait until its three listeners
+    (HTTP, HTTPS, fragments) answer.
 
     A port taken between choosing and binding it makes the server exit; that start is
     retried on new ports. Any other failure raises ServerStartError with the output.
@@ -172,14 +177,15 @@ def start_server(
     env = {**ocelot_environment(home, database_url), **(environment or {})}
     failure = ""
     for attempt in range(attempts):
-        http_port, https_port = free_port(), free_port()
-        while https_port == http_port:
-            https_port = free_port()
+        http_port, https_port, fragments_port = free_port(), free_port(), free_port()
+        while len({http_port, https_port, fragments_port}) < 3:
+            https_port, fragments_port = free_port(), free_port()
         log_path = home / (f"{log_name}.log" if attempt == 0 else f"{log_name}-{attempt}.log")
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 ocelot_command(
-                    "server", "--http", f"127.0.0.1:{http_port}", "--https", f"127.0.0.1:{https_port}"
+                    *("server", "--http", f"127.0.0.1:{http_port}", "--https", f"127.0.0.1:{https_port}"),
+                    *("--fragments", f"127.0.0.1:{fragments_port}"),
                 ),
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -187,11 +193,11 @@ def start_server(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        server = OcelotServer(home, http_port, https_port, process, log_path)
+        server = OcelotServer(home, http_port, https_port, process, log_path, fragments_port)
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline and server.running():
-                if _answers_http(http_port) and _accepts_tcp(https_port):
+                if _answers_http(http_port) and _accepts_tcp(https_port) and _accepts_tcp(fragments_port):
                     return server
                 time.sleep(0.2)
         except BaseException:  # Ctrl-C or SIGTERM while waiting: the server must not outlive us

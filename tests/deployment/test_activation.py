@@ -89,8 +89,30 @@ def test_the_default_locations_are_this_servers_listeners(settings: Any) -> None
     import dataclasses
 
     config = settings.CONFIG
-    settings.CONFIG = dataclasses.replace(config, http_bind="10.0.0.5:80", https_bind="10.0.0.5:8443")
+    settings.CONFIG = dataclasses.replace(
+        config, http_bind="10.0.0.5:80", https_bind="10.0.0.5:8443", fragments_bind=""
+    )
     assert default_locations() == ("10.0.0.5:8443/download", "10.0.0.5/download")
+
+
+def test_fragments_default_to_the_fragment_listener_when_it_is_on(settings: Any) -> None:
+    import dataclasses
+
+    config = settings.CONFIG
+    settings.CONFIG = dataclasses.replace(
+        config, http_bind="10.0.0.5:80", https_bind="10.0.0.5:8443", fragments_bind="10.0.0.5:8081"
+    )
+    assert default_locations() == ("10.0.0.5:8443/download", "10.0.0.5:8081/download")
+
+
+def test_fragments_over_https_default_to_the_https_listener(settings: Any) -> None:
+    import dataclasses
+
+    config = settings.CONFIG
+    settings.CONFIG = dataclasses.replace(
+        config, http_bind="10.0.0.5:80", https_bind="10.0.0.5:8443", fragments_bind="10.0.0.5:8081"
+    )
+    assert default_locations("https") == ("10.0.0.5:8443/download", "10.0.0.5:8443/download")
 
 
 # ---------------------------------------------------------------- the check

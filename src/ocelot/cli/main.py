@@ -22,7 +22,7 @@ def _setup_django() -> None:
 def _cmd_server(args: argparse.Namespace) -> int:
     from ocelot.cli import server
 
-    return server.run(http=args.http, https=args.https, workers=args.workers)
+    return server.run(http=args.http, https=args.https, workers=args.workers, fragments=args.fragments)
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--http", help="HOST:PORT for agents and fragments (default 127.0.0.1:8080)")
     server.add_argument(
         "--https", help="HOST:PORT for the console, API and info files (default 127.0.0.1:8443)"
+    )
+    server.add_argument(
+        "--fragments",
+        help="HOST:PORT of the fragment listener (default 127.0.0.1:8081; '' turns it off)",
     )
     server.add_argument("--workers", type=int, help="worker processes per listener (default: one per core)")
     server.set_defaults(func=_cmd_server)

@@ -1,9 +1,12 @@
 """``ocelot server``: initialise the home directory, migrate, and serve.
 
-Two servers run side by side: HTTP for agents (and later the fragments) and HTTPS for the
-console, the API, the info files and agents configured with https. Each has one worker
-process per core with a few threads each, so agent storms and administrators do not share
-a queue (security.md R1). Ctrl-C or SIGTERM stops both cleanly.
+Two servers run side by side: HTTP for agents (and fragments) and HTTPS for the console,
+the API, the info files and agents configured with https. Each has one worker process per
+core with a few threads each, so agent storms and administrators do not share a queue
+(security.md R1). A third listener, on a port of its own (setting ``fragments``, default
+127.0.0.1:8081), serves only package fragments, sent with ``sendfile``
+(communication/fragment_listener.py); activations point there by default. Ctrl-C or
+SIGTERM stops them all cleanly.
 
 The engine is granian by default: its connections live in Rust, so an idle or slow client
 holds no Python thread, and it answered agents' PROLOGs faster than gunicorn's threaded
@@ -133,26 +136,45 @@ def _gunicorn(bind: str, workers: int, threads: int, tls: tuple[str, str] | None
     return command
 
 
-def _listener(
-    engine: str, bind: str, workers: int, threads: int, tls: tuple[str, str] | None, log: LogFile | None
-) -> subprocess.Popen[bytes]:
-    build = _granian if engine == "granian" else _gunicorn
+def _fragment_listener(bind: str, workers: int, download_dir: str) -> list[str]:
+    # The same number of worker processes as the other listeners, forked after one bind.
+    return [
+        sys.executable,
+        "-m",
+        "ocelot.communication.fragment_listener",
+        "--bind",
+        bind,
+        "--directory",
+        download_dir,
+        "--workers",
+        str(workers),
+    ]
+
+
+def _child(command: list[str], log: LogFile | None) -> subprocess.Popen[bytes]:
     if log is None:
-        return subprocess.Popen(build(bind, workers, threads, tls))
+        return subprocess.Popen(command)
     # The workers' output goes through this process, the log file's only writer (server/logfiles.py).
-    child = subprocess.Popen(
-        build(bind, workers, threads, tls), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert child.stdout is not None
     log.pump(child.stdout)
     return child
 
 
-def run(*, http: str | None, https: str | None, workers: int | None) -> int:
+def _listener(
+    engine: str, bind: str, workers: int, threads: int, tls: tuple[str, str] | None, log: LogFile | None
+) -> subprocess.Popen[bytes]:
+    build = _granian if engine == "granian" else _gunicorn
+    return _child(build(bind, workers, threads, tls), log)
+
+
+def run(*, http: str | None, https: str | None, workers: int | None, fragments: str | None = None) -> int:
     if http:
         os.environ["OCELOT_HTTP"] = http
     if https:
         os.environ["OCELOT_HTTPS"] = https
+    if fragments is not None:
+        os.environ["OCELOT_FRAGMENTS"] = fragments
     initialise(verbose=True)
     from django.conf import settings
 
@@ -178,7 +200,12 @@ def run(*, http: str | None, https: str | None, workers: int | None) -> int:
         _listener(config.engine, config.http_bind, count, config.threads, None, log),
         _listener(config.engine, config.https_bind, count, config.threads, tls, log),
     ]
+    if config.fragments_bind:
+        download_dir = str(config.package_dir / "download")
+        children.append(_child(_fragment_listener(config.fragments_bind, count, download_dir), log))
     print(f"Ocelot serving agents on http://{config.http_bind}/ocsinventory", flush=True)
+    if config.fragments_bind:
+        print(f"Ocelot serving package fragments on http://{config.fragments_bind}/download/", flush=True)
     print(f"Ocelot serving the console and info files on https://{config.https_bind}/", flush=True)
 
     status = 0

@@ -125,10 +125,16 @@ def _bind_location(bind: str, standard: int) -> str:
     return f"{host}{suffix}{DOWNLOAD_PATH}"
 
 
-def default_locations() -> tuple[str, str]:
-    """This server: its HTTPS listener for info files, its HTTP listener for fragments."""
+def default_locations(protocol: str = "http") -> tuple[str, str]:
+    """This server: its HTTPS listener for info files; for fragments its fragment listener
+    (sendfile, communication/fragment_listener.py) when it is on, else its HTTP listener;
+    the HTTPS listener for the fragments of a package with fragment protocol HTTPS (the
+    other two speak plain HTTP only)."""
     config = settings.CONFIG
-    return _bind_location(config.https_bind, 443), _bind_location(config.http_bind, 80)
+    info = _bind_location(config.https_bind, 443)
+    if protocol.lower() == "https":
+        return info, info
+    return info, _bind_location(config.fragments_bind or config.http_bind, 80)
 
 
 # ---------------------------------------------------------------- the check
@@ -270,9 +276,9 @@ def activate(
     With ``check`` (the default) the files must answer first (ActivationCheckError names
     each failure, and nothing is recorded). Activating the same locations twice is refused.
     """
-    default_info, default_fragments = default_locations()
-    info = parse_location(info_location or default_info, scheme="https")
     scheme = package.protocol.lower()
+    default_info, default_fragments = default_locations(scheme)
+    info = parse_location(info_location or default_info, scheme="https")
     fragments = parse_location(fragment_location or default_fragments, scheme=scheme)
     warnings = location_warnings(info, fragments, fragment_scheme=scheme)
     if check:
