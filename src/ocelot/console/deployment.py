@@ -269,7 +269,7 @@ def deployment_switched_on() -> bool:
 
 
 def _package_context(request: HttpRequest, package: Package) -> dict[str, Any]:
-    default_info, default_fragments = activations.default_locations()
+    default_info, default_fragments = activations.default_locations(package.protocol)
     return {
         "deployment_on": deployment_switched_on(),
         "package": package,
