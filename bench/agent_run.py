@@ -176,6 +176,9 @@ class Server:
         self.home = Path(tempfile.mkdtemp(prefix="ocelot-bench-agent-server-"))
         self.env = {key: value for key, value in os.environ.items() if not key.startswith("OCELOT_")}
         self.env["OCELOT_HOME"] = str(self.home)
+        # Fragments from the HTTP listener, as activated below; no fragment listener on the
+        # default port 8081, which another server on this machine may hold.
+        self.env["OCELOT_FRAGMENTS"] = ""
         self.http_port, self.https_port = free_port(), free_port()
         with (self.home / "server.log").open("wb") as log:
             subprocess.run([_ocelot(), "init"], env=self.env, stdout=log, stderr=log, check=True)
