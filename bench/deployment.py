@@ -5,9 +5,12 @@
   same file, page cache warm for all three. Target: at least 0.8x their combined
   throughput, i.e. the build takes at most 1.25x (md5sum + sha256sum).
 * ``serve``: 64 concurrent downloaders (wrk, one request per fragment in turn) fetching the
-  fragments of a 64 MiB package from the embedded server's ``/download/`` and from nginx
+  fragments of a 64 MiB package from the embedded server's fragment listener (sendfile,
+  communication/fragment_listener.py, where activations point by default) and from nginx
   serving the same directory. Target: at least 0.7x nginx's bytes per second. Also the CPU
-  each server spends per fragment, which other work on a shared machine hardly moves.
+  each server spends per fragment, which other work on a shared machine hardly moves. The
+  same downloads from the embedded server's HTTP listener (granian, for activations made
+  before the fragment listener) are an extra row.
 * ``prolog``: PROLOG latency, one request at a time, for a computer with 50 packages
   assigned (each reply announces them) against one with none, in alternating blocks.
   Target: p50 and p99 under 2x.
@@ -276,7 +279,8 @@ def bench_serve(target: OcelotTarget, work: Path, rounds: int, seconds: int) -> 
     user = "user root;" if os.geteuid() == 0 else ""
     conf.write_text(_NGINX_CONF.format(user=user, root=nginx_root, port=nginx_port, download=download))
     server = subprocess.Popen([nginx, "-c", str(conf), "-p", str(nginx_root)], stderr=subprocess.PIPE)
-    ocelot_port = int(target.url.split(":")[2].split("/")[0])
+    http_port = int(target.url.split(":")[2].split("/")[0])
+    ports = {"nginx": nginx_port, "ocelot": target.fragments_port, "granian": http_port}
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -287,12 +291,19 @@ def bench_serve(target: OcelotTarget, work: Path, rounds: int, seconds: int) -> 
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
-        if _fetch(ocelot_port, paths[0]) != reference or reference != fragments[0].read_bytes():
-            raise RuntimeError("the two servers do not serve the same fragment bytes")
-        runs: dict[str, list[dict[str, float]]] = {"nginx": [], "ocelot": []}
-        servers = {"nginx": lambda: descendants(server.pid), "ocelot": target.server_pids}
+        if reference != fragments[0].read_bytes() or any(
+            _fetch(ports[name], paths[0]) != reference for name in ("ocelot", "granian")
+        ):
+            raise RuntimeError("the servers do not serve the same fragment bytes")
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in ports}
+        # The whole embedded server (its idle granian listeners and the log pump included).
+        servers = {
+            "nginx": lambda: descendants(server.pid),
+            "ocelot": target.server_pids,
+            "granian": target.server_pids,
+        }
         for number in range(rounds):
-            for name, port in (("nginx", nginx_port), ("ocelot", ocelot_port)):
+            for name, port in ports.items():
                 # CPU per fragment: unlike the rates, hardly moved by other work on the machine.
                 before = cpu_snapshot(servers[name]())
                 result = _wrk(f"http://127.0.0.1:{port}", script, 64, seconds)
@@ -312,6 +323,7 @@ def bench_serve(target: OcelotTarget, work: Path, rounds: int, seconds: int) -> 
         server.wait(timeout=20)
     nginx_rate = statistics.median(r["mib_s"] for r in runs["nginx"])
     ocelot_rate = statistics.median(r["mib_s"] for r in runs["ocelot"])
+    granian_rate = statistics.median(r["mib_s"] for r in runs["granian"])
     return {
         "fragments": len(paths),
         "fragment_bytes": fragment_bytes,
@@ -321,8 +333,11 @@ def bench_serve(target: OcelotTarget, work: Path, rounds: int, seconds: int) -> 
         "nginx_mib_s": nginx_rate,
         "ocelot_mib_s": ocelot_rate,
         "ratio": ocelot_rate / nginx_rate,
+        "granian_mib_s": granian_rate,
+        "granian_ratio": granian_rate / nginx_rate,
         "nginx_cpu_ms": statistics.median(r["server_cpu_ms"] for r in runs["nginx"]),
         "ocelot_cpu_ms": statistics.median(r["server_cpu_ms"] for r in runs["ocelot"]),
+        "granian_cpu_ms": statistics.median(r["server_cpu_ms"] for r in runs["granian"]),
         "other_cores": statistics.median(r["other_cores"] for rs in runs.values() for r in rs),
         "errors": sum(r["non_2xx"] + r["socket_errors"] for rs in runs.values() for r in rs),
         "target": 0.7,
@@ -431,10 +446,16 @@ def markdown(results: dict[str, Any]) -> str:
     if serve:
         out.append(
             f"| fragments to 64 downloaders ({serve['fragments']} x {serve['fragment_bytes'] / MIB:.1f} MiB, "
-            f"wrk {serve['seconds']} s, median) | {serve['ocelot_mib_s']:.0f} MiB/s "
+            f"wrk {serve['seconds']} s, median): fragment listener | {serve['ocelot_mib_s']:.0f} MiB/s "
             f"| nginx {serve['nginx_mib_s']:.0f} MiB/s "
             f"| {serve['ratio']:.2f}x | ≥ 0.7x {_verdict(serve['ratio'] >= 0.7 and not serve['errors'])} |"
         )
+        if "granian_mib_s" in serve:
+            out.append(
+                f"| the same from the HTTP listener (granian) | {serve['granian_mib_s']:.0f} MiB/s "
+                f"| nginx {serve['nginx_mib_s']:.0f} MiB/s | {serve['granian_ratio']:.2f}x "
+                "| (older activations) |"
+            )
     prolog = results.get("prolog")
     if prolog:
         out.append(
@@ -448,7 +469,13 @@ def markdown(results: dict[str, Any]) -> str:
         out += [
             "",
             f"Serving a fragment took {serve['ocelot_cpu_ms']:.2f} ms of the embedded server's CPU "
-            f"against {serve['nginx_cpu_ms']:.2f} ms of nginx's (median of the wrk runs); other work "
+            "from its fragment listener"
+            + (
+                f" ({serve['granian_cpu_ms']:.2f} ms from its HTTP listener)"
+                if "granian_cpu_ms" in serve
+                else ""
+            )
+            + f" against {serve['nginx_cpu_ms']:.2f} ms of nginx's (median of the wrk runs); other work "
             f"on the machine kept {serve['other_cores']:.1f} cores busy meanwhile.",
         ]
     if build:

@@ -231,6 +231,7 @@ class OcelotTarget:
         self.process: subprocess.Popen[bytes] | None = None
         self.home: Path | None = None
         self.url = ""
+        self.fragments_port = 0
         self.log_path: Path | None = None
         self.pg_log_offset = 0
 
@@ -276,6 +277,10 @@ class OcelotTarget:
         if self.engine:
             env["OCELOT_ENGINE"] = self.engine
         http_port, https_port = free_port(), free_port()
+        # The fragment listener (sendfile) on a port of its own: never the default 8081,
+        # which another server on this machine may hold.
+        self.fragments_port = free_port()
+        env["OCELOT_FRAGMENTS"] = f"127.0.0.1:{self.fragments_port}"
         self.log_path = self.home / "server.log"
         with self.log_path.open("wb") as log:
             if self.settings:
