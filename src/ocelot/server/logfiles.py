@@ -23,6 +23,9 @@ import threading
 from pathlib import Path
 from typing import IO
 
+# What a block-wise pump reads at once (LogFile.pump).
+BLOCK = 8192
+
 
 class LogFile:
     """A thread-safe, size-rotated file of raw lines."""
@@ -47,15 +50,34 @@ class LogFile:
                 sys.stdout.write(line + "\n")
                 sys.stdout.flush()
 
-    def pump(self, pipe: IO[bytes]) -> threading.Thread:
-        """Copy ``pipe`` line by line into the file until it closes (a child exited)."""
+    def pump(self, pipe: IO[bytes], *, blocks: bool = False) -> threading.Thread:
+        """Copy ``pipe`` line by line into the file until it closes (a child exited).
+
+        ``blocks``: the complete lines that are there at once are written together (one
+        write, one size check: the file may pass its size by one block, at most
+        ``BLOCK`` bytes). For the fragment listener's access lines, one per fragment:
+        line by line, the copy cost about 0.03-0.045 ms of CPU per line, a sixth of what
+        serving a 1 MiB fragment costs (bench/deployment.py)."""
 
         def copy() -> None:
             with pipe:
                 for raw in iter(pipe.readline, b""):
                     self.write_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
 
-        thread = threading.Thread(target=copy, name="ocelot-log-pump", daemon=True)
+        def copy_blocks() -> None:
+            rest = b""
+            with pipe:
+                while chunk := os.read(pipe.fileno(), BLOCK):
+                    rest += chunk
+                    cut = rest.rfind(b"\n")
+                    if cut < 0 and len(rest) < BLOCK:
+                        continue  # half a line: wait for its end
+                    block, rest = (rest, b"") if cut < 0 else (rest[:cut], rest[cut + 1 :])
+                    self.write_line(block.decode("utf-8", errors="replace").replace("\r\n", "\n"))
+                if rest:
+                    self.write_line(rest.decode("utf-8", errors="replace").rstrip("\r\n"))
+
+        thread = threading.Thread(target=copy_blocks if blocks else copy, name="ocelot-log-pump", daemon=True)
         thread.start()
         self._pumps.append(thread)
         return thread
