@@ -51,7 +51,8 @@ import socket
 import stat
 import sys
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -216,13 +217,23 @@ class Connection:
         self.keep_alive = True
         self.log_line: tuple[str, int, float] | None = None
         self.writing = False
-        self.loop.add_reader(self.fd, self.on_readable)
+        self.loop.add_reader(self.fd, self.guarded, self.on_readable)
 
     @property
     def idle(self) -> bool:
         return not self.buffer and not self.writing and not self.lingering
 
     # ------------------------------------------------------------ reading
+
+    def guarded(self, callback: Callable[[], None]) -> None:
+        """Run a loop callback; a bug of ours ends this connection (a 500 in the access
+        log, the traceback on standard error), never the listener or the others."""
+        try:
+            callback()
+        except Exception:
+            traceback.print_exc()
+            self.listener.log(self.address, "internal error", 500, time.perf_counter())
+            self.close()
 
     def on_readable(self) -> None:
         try:
@@ -342,7 +353,7 @@ class Connection:
             if not self.writing:
                 self.writing = True
                 self.loop.remove_reader(self.fd)
-                self.loop.add_writer(self.fd, self.on_writable)
+                self.loop.add_writer(self.fd, self.guarded, self.on_writable)
             return False
         except OSError:
             self.finish()
@@ -353,7 +364,7 @@ class Connection:
             self.writing = False
             self.loop.remove_writer(self.fd)
             if not self.closed:
-                self.loop.add_reader(self.fd, self.on_readable)
+                self.loop.add_reader(self.fd, self.guarded, self.on_readable)
         if self.lingering:
             self.linger()
             return False
