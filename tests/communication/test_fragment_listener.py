@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -422,3 +423,47 @@ def test_a_port_in_use_is_a_one_line_error(listener: Listener, tmp_path: Path) -
     )  # fmt: skip
     assert done.returncode == 1
     assert "in use" in done.stderr and "Traceback" not in done.stderr
+
+
+def worker_pids(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(child) for child in (task / "children").read_text().split()]
+    return children
+
+
+def test_a_worker_that_dies_is_replaced_and_the_others_serve_meanwhile(listener: Listener) -> None:
+    before = worker_pids(listener.process.pid)
+    assert len(before) == 2
+    os.kill(before[0], signal.SIGKILL)
+    for _ in range(4):  # whichever worker takes the connection, it answers
+        assert get(listener, listener.url(2))[2] == listener.file(2).read_bytes()
+    deadline = time.monotonic() + 10
+    while len(worker_pids(listener.process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    after = worker_pids(listener.process.pid)
+    assert len(after) == 2 and before[0] not in after
+
+
+def test_sigterm_lets_an_answer_in_flight_finish_then_exits_cleanly(tmp_path: Path) -> None:
+    package = tmp_path / "download" / str(PACKAGE)
+    package.mkdir(parents=True)
+    big = os.urandom(20 * 1024 * 1024)
+    (package / f"{PACKAGE}-1").write_bytes(big)
+    running = start_listener(tmp_path / "download", tmp_path / "out")
+    try:
+        with running.connect() as sock, running.connect() as idle:
+            sock.sendall(f"GET {running.url(1)} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            read = sock.makefile("rb")
+            assert read.readline().startswith(b"HTTP/1.1 200 ")
+            running.process.terminate()  # most of the 20 MiB still to go
+            time.sleep(0.3)
+            while read.readline() != b"\r\n":
+                pass
+            assert read.read(len(big)) == big
+            with contextlib.suppress(ConnectionResetError):  # if still in the backlog
+                assert idle.recv(100) == b""  # an idle connection is closed at once
+        assert running.process.wait(timeout=20) == 0
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
