@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -46,7 +47,11 @@ class Listener:
         return socket.create_connection(("127.0.0.1", self.port), timeout=10)
 
 
-def start_listener(directory: Path, output: Path, *extra: str) -> Listener:
+def start_listener(directory: Path, output: Path, *extra: str, descriptors: int = 0) -> Listener:
+    def limit() -> None:
+        if descriptors:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
+
     for _ in range(3):
         port = free_port()
         with output.open("wb") as out:
@@ -58,6 +63,7 @@ def start_listener(directory: Path, output: Path, *extra: str) -> Listener:
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                preexec_fn=limit,
             )  # fmt: skip
         deadline = time.monotonic() + 30
         while process.poll() is None and time.monotonic() < deadline:
@@ -467,3 +473,29 @@ def test_sigterm_lets_an_answer_in_flight_finish_then_exits_cleanly(tmp_path: Pa
     finally:
         if running.process.poll() is None:
             running.process.kill()
+
+
+def test_out_of_descriptors_it_pauses_accepting_and_serves_again_once_they_are_back(tmp_path: Path) -> None:
+    package = tmp_path / "download" / str(PACKAGE)
+    package.mkdir(parents=True)
+    (package / f"{PACKAGE}-1").write_bytes(b"fragment bytes")
+    running = start_listener(tmp_path / "download", tmp_path / "out", descriptors=40)
+    try:
+        crowd = [running.connect() for _ in range(60)]  # more than the process may open
+        time.sleep(1.2)
+        refusals = running.output.read_text().count('"accept: Too many open files" 503')
+        assert 1 <= refusals <= 6  # paused between attempts, not spinning
+        for sock in crowd:
+            sock.close()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                assert get(running, running.url(1))[2] == b"fragment bytes"
+                break
+            except (OSError, http.client.HTTPException):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert "Traceback" not in running.output.read_text()
+    finally:
+        running.process.terminate()
+        assert running.process.wait(timeout=20) == 0

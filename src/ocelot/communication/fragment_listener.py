@@ -67,6 +67,8 @@ STOP_SECONDS = 10.0
 LINGER_BYTES = 1024 * 1024
 LINGER_SECONDS = 2.0
 RECEIVE = 64 * 1024
+# How long accepting pauses when the process is out of descriptors.
+ACCEPT_PAUSE = 0.5
 
 REASONS = {
     200: "OK",
@@ -482,8 +484,13 @@ class FragmentListener:
             sock, address = listening.accept()
         except (BlockingIOError, InterruptedError):
             return  # another worker took it
-        except OSError as error:  # out of descriptors: say so, let the others go on
+        except OSError as error:
+            # Out of descriptors: say so, serve the connections there are, and try again
+            # in a moment (the waiting connection keeps the socket readable: retrying at
+            # once would spin and fill the log).
             self.log("-", f"accept: {error.strerror}", 503, time.perf_counter())
+            self.loop.remove_reader(listening.fileno())
+            self.loop.call_later(ACCEPT_PAUSE, self._resume_accepting, listening)
             return
         sock.setblocking(False)
         if sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -497,6 +504,10 @@ class FragmentListener:
             if now >= connection.deadline:
                 connection.close()
         self._sweeper = self.loop.call_later(max(0.05, self.timeout / 4), self.sweep)
+
+    def _resume_accepting(self, listening: socket.socket) -> None:
+        if not self.stopping:
+            self.loop.add_reader(listening.fileno(), self.accept, listening)
 
     def start(self, listening: socket.socket) -> None:
         self.loop.add_reader(listening.fileno(), self.accept, listening)
