@@ -293,6 +293,9 @@ def test_a_request_without_device_id_is_refused():
         str(2**80),
         "12 MB",
         "1,5",
+        "\u00b2",  # superscript two: str.isdigit says it is a digit, int() does not
+        str(2**63),
+        "9" * 19,
     ],
 )
 def test_numeric_fields_holding_text_or_huge_numbers_are_refused(section, tag, value):
@@ -303,7 +306,18 @@ def test_numeric_fields_holding_text_or_huge_numbers_are_refused(section, tag, v
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("2048", 2048), ("2048.9", 2048), (" 12 ", 12), ("-1", -1), ("+7", 7), ("0", 0), ("7.", 7)],
+    [
+        ("2048", 2048),
+        ("2048.9", 2048),
+        (" 12 ", 12),
+        ("-1", -1),
+        ("+7", 7),
+        ("0", 0),
+        ("7.", 7),
+        ("007", 7),
+        ("9" * 18, int("9" * 18)),
+        (str(2**63 - 1), 2**63 - 1),
+    ],
 )
 def test_numbers_are_read_and_decimals_truncated(text, value):
     message = inventory(f"<HARDWARE><MEMORY>{text}</MEMORY></HARDWARE>")

@@ -61,6 +61,13 @@ def test_control_characters_the_unix_agent_strips_are_stripped():
     assert root.value("B") == "xyz\tw"
 
 
+def test_every_control_character_but_tab_newline_and_carriage_return_is_stripped():
+    controls = bytes(range(0x20))
+    root = parse_xml(b"<A><B>x" + controls + b"y</B></A>")
+    # A carriage return reaches the parser, which reads it (and CR LF) as a newline.
+    assert root.value("B") == "x\t\n\ny"
+
+
 def test_a_declared_latin1_document_is_decoded_to_unicode():
     root = parse_xml('<?xml version="1.0" encoding="ISO-8859-1"?><A><B>caf\u00e9</B></A>'.encode("latin-1"))
     assert root.value("B") == "caf\u00e9"

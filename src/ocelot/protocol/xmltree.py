@@ -31,8 +31,9 @@ from ocelot.protocol.limits import DEFAULT_LIMITS, Limits
 
 # The Unix agent strips these before sending (protocol.md §1.4); other agents may not.
 # They are never part of a multi-byte UTF-8 sequence, so removing them is safe for the
-# ASCII-compatible encodings agents declare.
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# ASCII-compatible encodings agents declare. Removed with bytes.translate: a regular
+# expression took ten times as long over an inventory's 320 KB (1.7 ms).
+_CONTROL = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 # A declaration may only come before the root element, so the bytes of a document in an
 # ASCII-compatible encoding hold these literally when it declares anything. expat reads
 # UTF-8, UTF-16, ASCII and Latin-1 itself and, through Python's codecs, only single-byte
@@ -166,8 +167,9 @@ def _parse_errors() -> Iterator[None]:
 def _fast_path_is_safe(data: bytes, limits: Limits) -> bool:
     if data.startswith(_UTF16_BOMS) or any(marker in data for marker in _DECLARATIONS):
         return False
-    # Every element ends with "</" or "/>", so their count bounds the element count.
-    return data.count(b"</") + data.count(b"/>") <= limits.max_elements
+    # Every element starts with "<", so their count bounds the element count (one pass
+    # over the document; end tags and comments count too, which only makes it safer).
+    return data.count(b"<") <= limits.max_elements
 
 
 def _parse_tree(data: bytes, limits: Limits) -> Node:
@@ -230,7 +232,7 @@ def _parse_tree(data: bytes, limits: Limits) -> Node:
 def parse_xml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Node:
     """Parse XML bytes into a :class:`Node` tree, or raise ProtocolError."""
     if not data.startswith(_UTF16_BOMS):
-        data = _CONTROL.sub(b"", data)
+        data = data.translate(None, _CONTROL)
     # The tree has no cycles: the collector's passes over it are wasted (collector.py).
     with collector_paused():
         if _fast_path_is_safe(data, limits):
