@@ -64,6 +64,13 @@ def test_blacklisted_serials_never_match() -> None:
     assert BlacklistedSerial.objects.filter(value="NNNNNNNN").exists()
 
 
+def test_a_blacklisted_serial_never_matches_whatever_its_case() -> None:
+    set_global("AUTO_DUPLICATE_LVL", duplicates.SERIAL)
+    _machine("pc-2024-01-01-00-00-00", serial="to be filled by o.e.m.")
+    _machine("other-2025-01-01-00-00-00", serial="to be filled by o.e.m.")
+    assert Computer.objects.count() == 2
+
+
 def test_blacklisted_macs_never_match() -> None:
     set_global("AUTO_DUPLICATE_LVL", duplicates.MAC)
     _machine("a-2024-01-01-00-00-00", mac="00:00:00:00:00:00")

@@ -7,7 +7,7 @@ that share the values, and the administrator merges those that are the same mach
 (:func:`ocelot.inventory.duplicates.merge_computers`: the newest inventory is kept, with the
 oldest administrative data).
 
-Values are compared as automatic detection compares them (``duplicates.candidates``):
+Values are compared as automatic detection compares them (``duplicates.candidate_ids``):
 trimmed, MAC addresses without regard to case, blacklisted serial numbers and MAC
 addresses (``NNNNNNNN``, ``00:00:00:00:00:00``, ...) and empty values never count. Hostnames
 and serial numbers also compare without regard to case here, so that SQLite, PostgreSQL
