@@ -378,6 +378,7 @@ def test_a_client_that_stops_reading_is_cut_after_the_timeout(listener: Listener
         b"GET /x HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",
         b"GET /x HTTP/1.1\r\nHost : x\r\n\r\n",
         b"GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n",
         b"GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
         b"GET /x HTTP/1.1\r\n\r\n",  # no Host
         b"GET /x HTTP/1.1\r\nHost: x\r\nRange: bytes=" + b"9" * 5000 + b"-\r\n\r\n",
@@ -445,7 +446,10 @@ def test_a_worker_that_dies_is_replaced_and_the_others_serve_meanwhile(listener:
     for _ in range(4):  # whichever worker takes the connection, it answers
         assert get(listener, listener.url(2))[2] == listener.file(2).read_bytes()
     deadline = time.monotonic() + 10
-    while len(worker_pids(listener.process.pid)) < 2 and time.monotonic() < deadline:
+    while time.monotonic() < deadline:  # reaped (no longer listed), and another started
+        now = worker_pids(listener.process.pid)
+        if len(now) == 2 and before[0] not in now:
+            break
         time.sleep(0.1)
     after = worker_pids(listener.process.pid)
     assert len(after) == 2 and before[0] not in after

@@ -151,7 +151,7 @@ def parse_head(head: bytes) -> Request:
             value = f"{request.headers[key]}, {value}"
         request.headers[key] = value
     length = request.headers.get("content-length")
-    if length is not None and not (length.isascii() and length.isdigit()):
+    if length is not None and not (length.isascii() and length.isdigit() and len(length) <= 18):
         raise BadRequestError(400, "malformed Content-Length")
     if request.version == "1.1" and "host" not in request.headers:
         raise BadRequestError(400, "HTTP/1.1 requires Host")
