@@ -60,6 +60,13 @@ def delete_computers(computers: QuerySet[Computer], *, audit: AuditHook) -> int:
         if not chosen:
             return 0
         ids = [pk for pk, _name, _device in chosen]
+        # Locked before Django collects their rows: an inventory being written holds its
+        # computer's lock, so its software installations are committed (and collected)
+        # before the deletion goes on. The database no longer checks that an installation
+        # has its computer (migration 0009).
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            list(Computer.objects.select_for_update().filter(pk__in=batch).order_by("id").values_list("id"))
         for start in range(0, len(ids), 500):
             Computer.objects.filter(pk__in=ids[start : start + 500]).delete()
         audit("computers.delete", f"{len(chosen)} computers", **_describe(chosen))

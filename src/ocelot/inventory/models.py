@@ -584,6 +584,14 @@ class Software(models.Model):
 class SoftwareInstallation(SectionRow):
     """One piece of software installed on one computer. Section SOFTWARES, bit 65536."""
 
+    # Not checked by PostgreSQL and MariaDB either (SQLite keeps its check, migration 0009):
+    # the check ran once per installation, 800 per first inventory, and was about a third
+    # of PostgreSQL's work for it. Nothing can leave an installation without its computer: an
+    # inventory writes them holding its computer's row lock (or a computer no other
+    # transaction can see yet), and every deletion of computers locks them before Django
+    # collects their rows (``mass_actions.delete_computers``, ``duplicates``).
+    computer = models.ForeignKey(Computer, on_delete=models.CASCADE, db_constraint=False)
+
     # No index of its own: "installed_software_computer" below starts with this column and
     # serves every lookup by software; a second index only cost each inventory's 800
     # inserts their upkeep (bench/README.md, "Where the time goes"). No database check
