@@ -8,7 +8,8 @@ Runs in a single process, without HTTP: the same agents as ``bench.agents`` go t
 view (``django.test.Client`` POSTs to /ocsinventory, so codec, parser, middleware and
 ``store_inventory`` are all included): PROLOG of unknown computers, first INVENTORY,
 PROLOG of known computers, re-INVENTORY. For each phase it prints the time per request,
-the SQL statements per request and the statements and functions that dominate.
+the CPU per request of Ocelot's process and (a PostgreSQL server on this machine) of its
+backend, the SQL statements per request and the statements and functions that dominate.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.payload import USER_AGENT, make_fleet
@@ -53,11 +55,29 @@ class SqlStats:
         self.count.clear()
 
 
+def _backend_cpu() -> float | None:
+    """CPU seconds of this process's PostgreSQL backend (``/proc``: a server on this machine)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _profile_phase(
     name: str, bodies: list[bytes], client: Any, sql: SqlStats, top: int, use_cprofile: bool
 ) -> None:
     sql.reset()
     profiler = cProfile.Profile()
+    backend_before = _backend_cpu()
+    cpu_before = time.process_time()
     started = time.perf_counter()
     if use_cprofile:
         profiler.enable()
@@ -73,9 +93,18 @@ def _profile_phase(
         statuses[response.status_code] += 1
     profiler.disable()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    backend_after = _backend_cpu()
     n = len(bodies)
     total_sql = sum(sql.time.values())
     print(f"\n=== {name}: {n} requests, {elapsed / n * 1000:.1f} ms each, statuses {dict(statuses)}")
+    backend = (
+        f", PostgreSQL backend {(backend_after - backend_before) / n * 1000:.1f} ms"
+        if backend_before is not None and backend_after is not None
+        else ""
+    )
+    note = " (cProfile's overhead included: --no-cprofile for true figures)" if use_cprofile else ""
+    print(f"    CPU per request: Ocelot {cpu / n * 1000:.1f} ms{backend}{note}")
     print(
         f"    SQL: {sum(sql.count.values()) / n:.1f} statements and {total_sql / n * 1000:.1f} ms"
         f" per request ({total_sql / elapsed * 100:.0f}% of the time)"
