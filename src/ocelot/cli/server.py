@@ -165,7 +165,9 @@ def _listener(
     engine: str, bind: str, workers: int, threads: int, tls: tuple[str, str] | None, log: LogFile | None
 ) -> subprocess.Popen[bytes]:
     build = _granian if engine == "granian" else _gunicorn
-    return _child(build(bind, workers, threads, tls), log)
+    # One access line per request, every PROLOG's too: copied in blocks (logfiles.py; line
+    # by line the copy cost about 0.03 ms of CPU per line, 4 % of a PROLOG's).
+    return _child(build(bind, workers, threads, tls), log, blocks=True)
 
 
 def run(*, http: str | None, https: str | None, workers: int | None, fragments: str | None = None) -> int:
