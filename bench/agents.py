@@ -83,20 +83,24 @@ def verify(acknowledged: list[int], fleet: list[Agent], census: Census, *, again
     }
 
 
-def settle(pids: list[int], threshold: float = 0.05, max_wait: float = 20.0) -> float:
-    """Wait until the server and its database are idle (below ``threshold`` cores over half
-    a second), at most ``max_wait`` seconds; the seconds waited.
+def settle(pids: list[int], threshold: float = 0.15, max_wait: float = 60.0) -> float:
+    """Wait until the machine is idle (below ``threshold`` cores over half a second, the
+    server under test and its database included), at most ``max_wait`` seconds; the seconds
+    waited.
 
-    Each phase is measured on its own: after 200 first inventories PostgreSQL's autovacuum
-    and checkpointer, or InnoDB's page flushing for the reference, go on for seconds and
-    were counted in the next phase's latencies and CPU per request (a PROLOG phase on
-    PostgreSQL measured 1.2 to 1.8 ms of server CPU per request from one run to the next).
+    Each phase is measured on its own: after the inventories, PostgreSQL's autovacuum and
+    checkpointer, or InnoDB's purge and flushing, go on for seconds. They were counted in
+    the next phase's latencies and CPU per request (a PROLOG phase on PostgreSQL measured
+    1.2 to 1.8 ms of server CPU per request from one run to the next), and the reference's
+    MariaDB, still purging what OCS's deadlocked inventories left, took 0.3-0.5 cores from
+    Ocelot's phases that followed (run of 08:40, fifth session).
     """
     started = time.monotonic()
     while time.monotonic() - started < max_wait:
         before = cpu_snapshot(pids)
         time.sleep(0.5)
-        if cpu_usage(before, cpu_snapshot(pids))["server_cores"] < threshold:
+        usage = cpu_usage(before, cpu_snapshot(pids))
+        if usage["server_cores"] + usage["other_cores"] < threshold:
             break
     return round(time.monotonic() - started, 1)
 
