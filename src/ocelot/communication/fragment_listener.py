@@ -21,8 +21,8 @@ headers are limited to 8 KiB (431 then close), a request with a body is refused 
 405 for another method, then close), malformed requests get a 400 and the connection is
 closed, and a client that sends nothing, too slowly, or stops reading what we send is cut
 after ``timeout`` seconds of silence (slowloris). One line per request goes to standard
-output in server/rsgi.py's access log format, which ``ocelot server`` copies into
-server.log.
+output in the other listeners' access log format (access_log.py), which ``ocelot
+server`` copies into server.log.
 
 The standard library's selector event loop with raw non-blocking sockets, reader and
 writer callbacks and ``os.sendfile``: no transport (a socket an asyncio transport owns
@@ -56,6 +56,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from ocelot.communication.access_log import access_line
 from ocelot.communication.downloads import FileAnswer, fragment_file, method_refusal, missing, plan_answer
 
 HEAD_LIMIT = 8 * 1024
@@ -177,16 +178,6 @@ def response_head(status: int, headers: dict[str, str], *, keep_alive: bool, ver
     elif version == "1.0":
         lines.append("Connection: keep-alive")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def _printable(text: str) -> str:
-    # A path is %-decoded: a %0A must not start a forged line in the log (server/rsgi.py).
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
-
-
-def access_line(address: str, request_text: str, status: int, seconds: float) -> str:
-    """server/rsgi.py's line: ``addr "METHOD path HTTP/v" status 1.2ms``."""
-    return f'{address} "{_printable(request_text)}" {status} {seconds * 1000:.1f}ms\n'
 
 
 class Connection:

@@ -28,6 +28,7 @@ from ocelot.server.wsgi import agent_endpoint
 from ocelot.server.wsgi import application as wsgi_application
 
 # isort: split
+from ocelot.communication.access_log import access_line as format_access_line
 from ocelot.communication.open_fragments import SWEEP_SECONDS, descriptors_reachable
 from ocelot.communication.rsgi import FragmentSender
 from ocelot.communication.wsgi import ENDPOINT_PATHS, AgentEndpoint
@@ -36,16 +37,10 @@ from ocelot.server.wsgi_bridge import WSGIApp, WsgiBridge, request_body
 _INTERNAL_ERROR = 500
 
 
-def _printable(text: str) -> str:
-    # A path is %-decoded: a %0A must not start a forged line in the log.
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
-
-
 def access_line(scope: Any, status: int, seconds: float) -> str:
-    """The access log line of one request: ``addr "METHOD path HTTP/v" status 1.2ms``."""
-    address = scope.client.rpartition(":")[0]
-    request = f"{scope.method} {_printable(scope.path)} HTTP/{scope.http_version}"
-    return f'{address} "{request}" {status} {seconds * 1000:.1f}ms\n'
+    """The access log line of one request (communication/access_log.py)."""
+    request = f"{scope.method} {scope.path} HTTP/{scope.http_version}"
+    return format_access_line(scope.client.rpartition(":")[0], request, status, seconds)
 
 
 class Listener:
