@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from ocelot.server.logfiles import BLOCK, LogFile
+from ocelot.server.logfiles import BLOCK, GATHER, LogFile
 
 
 def test_lines_cut_anywhere_by_the_writes_arrive_whole_and_in_order(tmp_path: Path) -> None:
@@ -43,3 +43,32 @@ def test_a_line_longer_than_a_block_is_cut_never_lost(tmp_path: Path) -> None:
     log.close()
     written = (tmp_path / "server.log").read_text().splitlines()
     assert "".join(written[:-1]) == "x" * (3 * BLOCK) and written[-1] == "end"
+
+
+class CountingLogFile(LogFile):
+    """A LogFile that counts its writes (one per block the pump copies)."""
+
+    writes = 0
+
+    def write_line(self, line: str) -> None:
+        self.writes += 1
+        super().write_line(line)
+
+
+def test_lines_that_trickle_in_are_copied_many_at_a_time(tmp_path: Path) -> None:
+    # A busy server's access lines come one by one; the pump lets them gather for GATHER
+    # seconds after emptying the pipe instead of waking for each (sixth session: woken per
+    # line, it cost about 4 % of the machine at 1,800 PROLOGs a second).
+    log = CountingLogFile(tmp_path / "server.log", max_bytes=0, backups=0, echo=False)
+    read_end, write_end = os.pipe()
+    log.pump(os.fdopen(read_end, "rb"), blocks=True)
+    started = time.monotonic()
+    with os.fdopen(write_end, "wb", buffering=0) as pipe:
+        for number in range(400):
+            pipe.write(b"line %d\n" % number)
+            time.sleep(0.0005)
+    elapsed = time.monotonic() - started
+    log.close()
+    assert (tmp_path / "server.log").read_text().splitlines() == [f"line {n}" for n in range(400)]
+    # At most one write per GATHER of the writer's time, plus the first and the last.
+    assert log.writes <= elapsed / GATHER + 2 < 400
