@@ -1,10 +1,11 @@
 """The RSGI application granian runs for ``ocelot server`` (``--interface rsgi``).
 
 Package fragments are answered from Rust (communication/rsgi.py): granian sends the file,
-no Python thread touches its bytes. The agent endpoint is called in a pool of
-OCELOT_THREADS threads per worker without a WSGI environ (communication/wsgi.py,
-``AgentEndpoint.answer``); everything else goes to the WSGI application of
-server/wsgi.py, unchanged, in the same pool (server/wsgi_bridge.py). gunicorn
+no Python thread touches its bytes. The agent endpoint is called in OCELOT_THREADS
+threads per worker of its own, without a WSGI environ (communication/wsgi.py,
+``AgentEndpoint.answer``), and those threads send its replies (server/answer_threads.py);
+everything else goes to the WSGI application of server/wsgi.py, unchanged, in a pool of
+as many threads (server/wsgi_bridge.py). gunicorn
 (``OCELOT_ENGINE=gunicorn``) runs that WSGI application directly, fragments included.
 
 The access log is written here, one line per request on standard output (``ocelot
@@ -32,6 +33,7 @@ from ocelot.communication.access_log import access_line as format_access_line
 from ocelot.communication.open_fragments import SWEEP_SECONDS, descriptors_reachable
 from ocelot.communication.rsgi import FragmentSender
 from ocelot.communication.wsgi import ENDPOINT_PATHS, AgentEndpoint
+from ocelot.server.answer_threads import AnswerThreads
 from ocelot.server.wsgi_bridge import WSGIApp, WsgiBridge, request_body
 
 _INTERNAL_ERROR = 500
@@ -49,6 +51,7 @@ class Listener:
     def __init__(self, app: WSGIApp, agent: AgentEndpoint, threads: int) -> None:
         self.bridge = WsgiBridge(app, threads)
         self.agent = agent
+        self.answers = AnswerThreads(threads)
         # Without /proc (not Linux), fragments are served by the WSGI fast path in Python.
         self.fragments = FragmentSender() if descriptors_reachable() else None
         self._timer: asyncio.TimerHandle | None = None
@@ -70,6 +73,7 @@ class Listener:
             self._timer.cancel()
         # The slots stay open until the process exits: a response still in flight may open one.
         self.bridge.close()
+        self.answers.close()
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         started = time.perf_counter()
@@ -100,11 +104,7 @@ class Listener:
             remote_addr=scope.client.rpartition(":")[0].strip("[]"),
             forwarded_for=forwarded,
         )
-        status, answer_headers, content = await asyncio.get_running_loop().run_in_executor(
-            self.bridge.executor(), call
-        )
-        proto.response_bytes(status, answer_headers, content)
-        return status
+        return await self.answers.answer(call, proto)
 
 
 application = Listener(wsgi_application, agent_endpoint, settings.CONFIG.threads)
