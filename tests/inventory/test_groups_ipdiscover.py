@@ -52,3 +52,12 @@ def test_an_elected_scanner_whose_group_switches_off_stores_its_last_scan_and_st
     groups.exclude(group, [made.pk])
     after_inventory(made, inventory(made), settings(), False)
     assert roles() == ["elected"]
+
+
+def test_no_postpone_does_not_overrule_a_group_at_never() -> None:
+    # The election checks FIDELITY and QUALITY before the groups (a first inventory then
+    # costs no groups query); IPDISCOVER_NO_POSTPONE skips the former, never the latter.
+    made = computer(fidelity=1, quality=0)
+    switched_off_group(made.pk)
+    after_inventory(made, inventory(made), settings(IPDISCOVER_NO_POSTPONE=1), False)
+    assert roles() == []

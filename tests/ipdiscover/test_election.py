@@ -217,3 +217,17 @@ def test_a_choice_made_on_the_computer_page_is_kept_by_the_election() -> None:
     )
     run(made)
     assert role(made) == ("elected", "192.168.10.0")
+
+
+def test_a_first_inventory_costs_the_election_two_statements() -> None:
+    # Runs after every inventory: linking the devices seen with the computer's MACs, then
+    # its choice by hand and its role in one statement; a computer with FIDELITY 1 is
+    # postponed before the groups are read.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    made = computer(fidelity=1)
+    with CaptureQueriesContext(connection) as queries:
+        run(made)
+    assert role(made) is None
+    assert len(queries) == 2, [query["sql"] for query in queries]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from ocelot.inventory.computer_queries import (
     IPDISCOVER_AUTOMATIC,
@@ -52,7 +52,11 @@ def own_choice(computer_id: int) -> tuple[str, str]:
         SettingOverride.objects.filter(computer_id=computer_id, name=IPDISCOVER_OVERRIDE)
         .values_list("value", flat=True)
         .first()
-    ) or ""
+    )
+    return _choice(value or "")
+
+
+def _choice(value: str) -> tuple[str, str]:
     if value == IPDISCOVER_NEVER:
         return Scanner.NEVER, ""
     if value.startswith(_FORCED_PREFIX):
@@ -62,10 +66,31 @@ def own_choice(computer_id: int) -> tuple[str, str]:
     return AUTOMATIC, ""
 
 
+def _override_and_scanner(computer_id: int) -> tuple[str, int | None]:
+    """The computer's IPDISCOVER override ("" without one) and its Scanner row's id, in
+    one statement: this runs after every inventory, where most computers have neither."""
+    quote = connection.ops.quote_name
+    computers = quote(Computer._meta.db_table)
+    overrides = quote(SettingOverride._meta.db_table)
+    scanners = quote(Scanner._meta.db_table)
+    # Table names come from the models; the values are bound.
+    sql = (
+        f"SELECT (SELECT o.value FROM {overrides} o WHERE o.computer_id = c.id AND o.name = %s),"  # noqa: S608
+        f" s.id FROM {computers} c LEFT JOIN {scanners} s ON s.computer_id = c.id WHERE c.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [IPDISCOVER_OVERRIDE, computer_id])
+        row = cursor.fetchone()
+    if row is None:
+        return "", None
+    return row[0] or "", row[1]
+
+
 def sync(computer_id: int) -> Scanner | None:
     """Make the Scanner row agree with the choice by hand; returns the row, if any."""
-    mode, subnet = own_choice(computer_id)
-    scanner = Scanner.objects.filter(computer_id=computer_id).first()
+    value, scanner_id = _override_and_scanner(computer_id)
+    mode, subnet = _choice(value)
+    scanner = Scanner.objects.filter(pk=scanner_id).first() if scanner_id is not None else None
     if mode == AUTOMATIC:
         if scanner is not None and scanner.role != Scanner.ELECTED:
             scanner.delete()  # back to the election

@@ -137,8 +137,16 @@ def _upsert_sql() -> str:
 
 def link_computer(computer: Computer, macs: Iterable[str]) -> None:
     """Point the discovered devices with these MACs at ``computer`` (after its inventory)."""
-    wanted = {mac for mac in (mac_address(text) for text in macs) if mac}
+    wanted = sorted({mac for mac in (mac_address(text) for text in macs) if mac})
     if wanted:
-        DiscoveredDevice.objects.filter(mac__in=sorted(wanted)).exclude(computer=computer).update(
-            computer=computer
+        # Plain SQL: after every inventory, and the ORM took longer to build this UPDATE
+        # than the database to run it.
+        quote = connection.ops.quote_name
+        marks = ", ".join(["%s"] * len(wanted))
+        sql = (
+            f"UPDATE {quote(DiscoveredDevice._meta.db_table)} SET {quote('computer_id')} = %s"  # noqa: S608
+            f" WHERE {quote('mac')} IN ({marks})"
+            f" AND ({quote('computer_id')} IS NULL OR {quote('computer_id')} <> %s)"
         )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [computer.pk, *wanted, computer.pk])

@@ -72,11 +72,11 @@ def eligible(computer: Computer, settings: dict[str, int | str]) -> bool:
     parts = split_user_agent(computer.user_agent)
     if parts is None or parts[0] not in SCANNING_AGENTS:
         return False
-    if _switched_off_by_groups(computer, settings):
+    postponed = computer.fidelity < MIN_FIDELITY or computer.quality == 0
+    if postponed and not int(settings["IPDISCOVER_NO_POSTPONE"]):
         return False
-    if int(settings["IPDISCOVER_NO_POSTPONE"]):
-        return True
-    return computer.fidelity >= MIN_FIDELITY and computer.quality != 0
+    # The groups' query last: a first inventory (FIDELITY 1) never needs it.
+    return not _switched_off_by_groups(computer, settings)
 
 
 def _switched_off_by_groups(computer: Computer, settings: dict[str, int | str]) -> bool:
