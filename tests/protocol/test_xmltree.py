@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -285,9 +284,25 @@ def test_both_readers_build_the_same_tree_for_every_captured_payload(path):
     # ElementTree builds ordinary documents, the streaming builder everything else: an
     # agent must never see a difference between them.
     data = path.read_bytes()
-    assert dataclasses.asdict(_parse_tree(data, DEFAULT_LIMITS)) == dataclasses.asdict(
-        _parse_streaming(data, DEFAULT_LIMITS)
-    )
+    fast, streaming = _parse_tree(data, DEFAULT_LIMITS), _parse_streaming(data, DEFAULT_LIMITS)
+    # Fields first: read before ``children`` turns the fast reader's (tag, text) pairs
+    # into Nodes (xmltree.Node), as the inventory reader reads them.
+    assert _fields_everywhere(fast) == _fields_everywhere(streaming)
+    assert fast == streaming
+
+
+def _fields_everywhere(root: Node) -> list[tuple[str, dict[str, str], str | None, str | None]]:
+    """Each element's fields() and value() of its first and last field names, depth first,
+    without asking an element for its children before its fields were read."""
+    found = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        fields = node.fields()
+        names = list(fields) or ["NONE"]
+        found.append((node.tag, fields, node.value(names[0]), node.value(names[-1])))
+        stack.extend(reversed(node.children))
+    return found
 
 
 def test_mixed_text_around_children_is_read_alike_by_both_readers():
@@ -305,3 +320,26 @@ def test_a_document_with_too_many_elements_is_never_built_whole():
     with pytest.raises(TooLargeError) as caught:
         parse_xml(document, limits)
     assert caught.value.reason == "too_many_elements"
+
+
+def test_fields_of_plain_leaves_keep_xml_simple_rules_in_both_readers():
+    # The fast reader keeps plain leaves as pairs: an attribute still wins over a child of
+    # its name, the first of two children of one name wins, and asking for the children
+    # afterwards gives the same Nodes as the streaming reader's.
+    data = b'<A X="attribute"><X>child</X><Y>1</Y><Y>2</Y><Z/></A>'
+    fast, streaming = _parse_tree(data, DEFAULT_LIMITS), _parse_streaming(data, DEFAULT_LIMITS)
+    for root in (fast, streaming):
+        assert root.fields() == {"X": "attribute", "Y": "1", "Z": ""}
+        assert (root.value("X"), root.value("Y"), root.value("Z"), root.value("W")) == (
+            "attribute",
+            "1",
+            "",
+            None,
+        )
+    assert [(child.tag, child.text) for child in fast.children] == [
+        ("X", "child"),
+        ("Y", "1"),
+        ("Y", "2"),
+        ("Z", ""),
+    ]
+    assert fast == streaming
