@@ -7,12 +7,37 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import pytest
 
 from ocelot.server.answer_threads import AnswerThreads
 
+T = TypeVar("T")
+
 REPLY = (200, [("Content-Type", "application/x-compress")], b"x\x9c\x03\x00\x00\x00\x00\x01")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a loop of its own in a thread of its own, as in a granian worker
+    (the test's thread may hold a running loop already: Playwright's synchronous API
+    leaves one in the browser tests' xdist worker)."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            outcome.append(asyncio.run(coroutine))
+        except BaseException as error:  # handed to the test's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 class Proto:
@@ -36,7 +61,7 @@ def test_the_reply_is_sent_by_the_agent_thread_and_the_task_gets_its_status() ->
         return await threads.answer(lambda: REPLY, proto)
 
     try:
-        assert asyncio.run(request()) == 200
+        assert run(request()) == 200
     finally:
         threads.close()
     assert proto.sent == [(*REPLY, "ocelot-agent")]
@@ -54,9 +79,9 @@ def test_an_error_of_the_endpoint_reaches_the_task_and_nothing_is_sent() -> None
 
     try:
         with pytest.raises(ValueError, match="a bug in the endpoint"):
-            asyncio.run(request())
+            run(request())
         # The thread survived it: the next request is answered.
-        assert asyncio.run(_answered(threads, Proto())) == 200
+        assert run(_answered(threads, Proto())) == 200
     finally:
         threads.close()
     assert proto.sent == []
@@ -70,7 +95,7 @@ def test_a_reply_that_cannot_be_sent_reaches_the_task_as_an_error() -> None:
 
     try:
         with pytest.raises(ConnectionResetError):
-            asyncio.run(request())
+            run(request())
     finally:
         threads.close()
 
@@ -101,7 +126,7 @@ def test_no_more_calls_run_at_once_than_there_are_threads_and_every_one_is_answe
         return list(await asyncio.gather(*(threads.answer(slow, proto) for proto in protos)))
 
     try:
-        assert asyncio.run(burst()) == [200] * 12
+        assert run(burst()) == [200] * 12
     finally:
         threads.close()
     assert most == 3
@@ -121,7 +146,7 @@ def test_closing_lets_the_queued_jobs_finish_then_ends_the_threads() -> None:
         threads.close()
         return list(await asyncio.gather(*futures))
 
-    assert asyncio.run(burst()) == [200] * 6
+    assert run(burst()) == [200] * 6
     started = threads._started
     assert len(started) == 2
     for thread in started:

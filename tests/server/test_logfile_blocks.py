@@ -72,3 +72,20 @@ def test_lines_that_trickle_in_are_copied_many_at_a_time(tmp_path: Path) -> None
     assert (tmp_path / "server.log").read_text().splitlines() == [f"line {n}" for n in range(400)]
     # At most one write per GATHER of the writer's time, plus the first and the last.
     assert log.writes <= elapsed / GATHER + 2 < 400
+
+
+def test_a_burst_copied_at_once_still_rotates_at_the_size_and_loses_no_line(tmp_path: Path) -> None:
+    # The block a pump copies at once can be far larger than a small rotation size: it is
+    # written in pieces of at most a quarter of that size, cut at line ends.
+    log = LogFile(tmp_path / "server.log", max_bytes=1000, backups=50, echo=False)
+    read_end, write_end = os.pipe()
+    log.pump(os.fdopen(read_end, "rb"), blocks=True)
+    lines = [f'127.0.0.1 "POST /ocsinventory HTTP/1.1" 200 {n}.0ms' for n in range(300)]
+    with os.fdopen(write_end, "wb") as pipe:
+        pipe.write("".join(line + "\n" for line in lines).encode())
+    log.close()
+    # Oldest first: server.log.N, ..., server.log.1, server.log.
+    files = sorted(tmp_path.iterdir(), key=lambda path: -int(path.name.removeprefix("server.log")[1:] or 0))
+    assert len(files) > 10
+    assert all(path.stat().st_size <= 1000 + 1000 // 4 + 1 for path in files)
+    assert [line for path in files for line in path.read_text().splitlines()] == lines
