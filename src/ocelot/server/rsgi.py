@@ -5,8 +5,8 @@ no Python thread touches its bytes. The agent endpoint is called in OCELOT_THREA
 threads per worker of its own, without a WSGI environ (communication/wsgi.py,
 ``AgentEndpoint.answer``), and those threads send its replies (server/answer_threads.py);
 everything else goes to the WSGI application of server/wsgi.py, unchanged, in a pool of
-as many threads (server/wsgi_bridge.py). gunicorn
-(``OCELOT_ENGINE=gunicorn``) runs that WSGI application directly, fragments included.
+as many threads (server/wsgi_bridge.py). gunicorn (``OCELOT_ENGINE=gunicorn``) runs that
+WSGI application directly, fragments included.
 
 The access log is written here, one line per request on standard output (``ocelot
 server`` copies it into server.log), in the format of granian's (cli/server.py,
