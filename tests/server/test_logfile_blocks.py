@@ -1,5 +1,5 @@
-"""``LogFile.pump(..., blocks=True)``: the fragment listener's access lines copied into
-server.log a block at a time (server/logfiles.py), whole, in order, none lost."""
+"""``LogFile.pump``: the listeners' access lines copied into server.log a block at a time
+(server/logfiles.py), whole, in order, none lost."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ocelot.server.logfiles import BLOCK, GATHER, LogFile
 def test_lines_cut_anywhere_by_the_writes_arrive_whole_and_in_order(tmp_path: Path) -> None:
     log = LogFile(tmp_path / "server.log", max_bytes=0, backups=0, echo=False)
     read_end, write_end = os.pipe()
-    log.pump(os.fdopen(read_end, "rb"), blocks=True)
+    log.pump(os.fdopen(read_end, "rb"))
     text = b"".join(b'127.0.0.1 "GET /download/7/7-%d HTTP/1.1" 200 0.1ms\r\n' % n for n in range(3000))
     text += b"the last line, without its end"
 
@@ -37,7 +37,7 @@ def test_lines_cut_anywhere_by_the_writes_arrive_whole_and_in_order(tmp_path: Pa
 def test_a_line_longer_than_a_block_is_cut_never_lost(tmp_path: Path) -> None:
     log = LogFile(tmp_path / "server.log", max_bytes=0, backups=0, echo=False)
     read_end, write_end = os.pipe()
-    log.pump(os.fdopen(read_end, "rb"), blocks=True)
+    log.pump(os.fdopen(read_end, "rb"))
     with os.fdopen(write_end, "wb") as pipe:
         pipe.write(b"x" * (3 * BLOCK) + b"\nend\n")
     log.close()
@@ -61,7 +61,7 @@ def test_lines_that_trickle_in_are_copied_many_at_a_time(tmp_path: Path) -> None
     # line, it cost about 4 % of the machine at 1,800 PROLOGs a second).
     log = CountingLogFile(tmp_path / "server.log", max_bytes=0, backups=0, echo=False)
     read_end, write_end = os.pipe()
-    log.pump(os.fdopen(read_end, "rb"), blocks=True)
+    log.pump(os.fdopen(read_end, "rb"))
     started = time.monotonic()
     with os.fdopen(write_end, "wb", buffering=0) as pipe:
         for number in range(400):
@@ -79,7 +79,7 @@ def test_a_burst_copied_at_once_still_rotates_at_the_size_and_loses_no_line(tmp_
     # written in pieces of at most a quarter of that size, cut at line ends.
     log = LogFile(tmp_path / "server.log", max_bytes=1000, backups=50, echo=False)
     read_end, write_end = os.pipe()
-    log.pump(os.fdopen(read_end, "rb"), blocks=True)
+    log.pump(os.fdopen(read_end, "rb"))
     lines = [f'127.0.0.1 "POST /ocsinventory HTTP/1.1" 200 {n}.0ms' for n in range(300)]
     with os.fdopen(write_end, "wb") as pipe:
         pipe.write("".join(line + "\n" for line in lines).encode())

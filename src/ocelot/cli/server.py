@@ -166,7 +166,7 @@ def _child(command: list[str], log: LogFile | None) -> subprocess.Popen[bytes]:
     # line, 4 % of a PROLOG's and a sixth of serving a 1 MiB fragment).
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert child.stdout is not None
-    log.pump(child.stdout, blocks=True)
+    log.pump(child.stdout)
     return child
 
 

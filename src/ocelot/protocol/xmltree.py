@@ -126,7 +126,8 @@ class Node:
                     merged[tag] = text
             return merged
         for child in self._children:
-            if not child.children and not child.attrib and child.tag not in merged:
+            # A child's own pairs tell it is no leaf: no need to make them Nodes.
+            if not child._leaves and not child._children and not child.attrib and child.tag not in merged:
                 merged[child.tag] = child.text
         return merged
 

@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 from typing import IO
 
-# What a block-wise pump reads at once (LogFile.pump): a pipe's whole default capacity.
+# What the pump reads at once (LogFile.pump): a pipe's whole default capacity.
 BLOCK = 65536
-# How long a block-wise pump lets lines gather once it has emptied its pipe. Woken for
+# How long the pump lets lines gather once it has emptied its pipe. Woken for
 # every access line, the pump cost about 4 % of the machine at 1,800 PROLOGs a second
 # (perf, sixth session); a pause of 20 ms bounds it to 50 wake-ups a second per pipe while
 # the pipe (64 KiB, some 700 access lines) never fills at that rate.
@@ -72,24 +72,18 @@ class LogFile:
             text = text[cut + 1 :]
         self.write_line(text)
 
-    def pump(self, pipe: IO[bytes], *, blocks: bool = False) -> threading.Thread:
-        """Copy ``pipe`` into the file until it closes (a child exited), line by line.
+    def pump(self, pipe: IO[bytes]) -> threading.Thread:
+        """Copy ``pipe`` into the file until it closes (a child exited), whole lines only.
 
-        ``blocks``: the complete lines that are there at once are written together
-        (:meth:`write_lines`: one write and one size check per quarter of the rotation
-        size, or per block of at most ``BLOCK`` bytes), then the pump waits ``GATHER``
-        seconds before reading again, so that a busy server's lines are copied many at a
-        time; a line reaches the file at most that much later. ``ocelot server`` copies
-        its listeners' output so: line by line, the copy cost about 0.03-0.045 ms of CPU
-        per access line, a sixth of what serving a 1 MiB fragment costs
-        (bench/deployment.py) and 4 % of a PROLOG."""
+        The complete lines that are there at once are written together (:meth:`write_lines`:
+        one write and one size check per quarter of the rotation size, or per block of at
+        most ``BLOCK`` bytes), then the pump waits ``GATHER`` seconds before reading again,
+        so that a busy server's lines are copied many at a time; a line reaches the file at
+        most that much later. Line by line, the copy cost about 0.03-0.045 ms of CPU per
+        access line, a sixth of what serving a 1 MiB fragment costs (bench/deployment.py)
+        and 4 % of a PROLOG."""
 
         def copy() -> None:
-            with pipe:
-                for raw in iter(pipe.readline, b""):
-                    self.write_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
-
-        def copy_blocks() -> None:
             rest = b""
             with pipe:
                 while chunk := os.read(pipe.fileno(), BLOCK):
@@ -104,7 +98,7 @@ class LogFile:
                 if rest:
                     self.write_line(rest.decode("utf-8", errors="replace").rstrip("\r\n"))
 
-        thread = threading.Thread(target=copy_blocks if blocks else copy, name="ocelot-log-pump", daemon=True)
+        thread = threading.Thread(target=copy, name="ocelot-log-pump", daemon=True)
         thread.start()
         self._pumps.append(thread)
         return thread
