@@ -66,7 +66,11 @@ class Computer(models.Model):
     fidelity = models.IntegerField(default=1, help_text="number of contacts")
     quality = models.FloatField(default=0, help_text="average days between contacts")
     first_seen_at = models.DateTimeField(auto_now_add=True)
-    last_contact_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Not indexed: every PROLOG writes it, and on PostgreSQL an indexed column makes that
+    # update leave the page, with an entry in each of the table's eight indexes. Unindexed,
+    # the update stays in the page (a heap-only tuple; migration 0011). Sorting or
+    # filtering the console's list by it scans the table, as sorting by serial does.
+    last_contact_at = models.DateTimeField(null=True, blank=True)
     last_inventory_at = models.DateTimeField(null=True, blank=True, db_index=True)
     source_ip = models.CharField(max_length=64, blank=True, default="")
     user_agent = models.CharField(max_length=255, blank=True, default="")

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 ENGINES = ("granian", "gunicorn")
+DEFAULT_THREADS = 4
 
 
 class ConfigError(Exception):
@@ -37,7 +38,11 @@ class Config:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     debug: bool = False
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    threads: int = 8
+    # Threads per worker for agents, and as many for the rest. Four rather than eight:
+    # fewer threads (and database connections) sharing one interpreter lock and two cores
+    # answered 3,000 PROLOGs at c=32 with about 4 % less CPU on both databases, in paired
+    # runs (bench/README.md, "Where the time goes"); two gave the same as four.
+    threads: int = DEFAULT_THREADS
     # The HTTP server under Django: granian (default) or gunicorn, chosen by benchmark
     # (bench/README.md): granian answered PROLOGs at c=8 about 1.3x faster on the same machine.
     engine: str = "granian"
@@ -110,7 +115,7 @@ def load_config(env: dict[str, str] | None = None) -> Config:
     proxies = networks("trusted_proxies", "")
     try:
         workers = int(get("workers", str(os.cpu_count() or 1)))
-        threads = int(get("threads", "8"))
+        threads = int(get("threads", str(DEFAULT_THREADS)))
     except ValueError as exc:
         raise ConfigError("OCELOT_WORKERS and OCELOT_THREADS must be integers") from exc
     log_dir = get("log_dir", str(home / "log"))
