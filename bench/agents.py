@@ -34,6 +34,7 @@ from bench import report
 from bench.load import run_phase
 from bench.payload import Agent, make_fleet, make_prolog
 from bench.targets import Census, OcelotTarget, OcsReference, cpu_snapshot, cpu_usage, wait_for_quiet
+from ocelot.server.config import DEFAULT_THREADS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = ("ocs", "ocelot-sqlite", "ocelot-postgresql")
@@ -305,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             "min_prologs": args.min_prologs,
             "workers": args.workers,
             "threads": args.threads,
+            # What "default" meant in this run (results written before it say 8).
+            "threads_default": DEFAULT_THREADS,
             "ocelot_settings": args.settings,
             "targets": args.target_list,
         },

@@ -194,7 +194,7 @@ def markdown(results: dict[str, Any]) -> str:
         out.append("")
     config = results["config"]
     workers = config.get("workers") or "default (one per core)"
-    threads = config.get("threads") or "default (8)"
+    threads = config.get("threads") or f"default ({config.get('threads_default', 8)})"
     out.append(
         f"Agents per level: {config['agents']} for Ocelot, {config['ref_agents']} for OCS; "
         f"at least {config['min_prologs']} known-computer PROLOGs per level; "
